@@ -1,0 +1,75 @@
+# image-classifier platform. `make help` lists the targets; ENV picks the environment.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ENV ?= local
+BOOT_PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+
+# Tool locations and engine settings come from one place: toolchain/install.py.
+$(shell mkdir -p build && $(BOOT_PYTHON) -m toolchain env --format make > build/make.env)
+include build/make.env
+export PATH := $(TOOLS_BIN):$(VENV)/bin:$(PATH)
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help setup venv tools system plugins env check-env cluster-up cluster-down \
+        train serve image up down test test-fast bench lint lock
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+setup: venv system tools plugins ## Install everything (idempotent; cached under ~/.cache/image-classifier)
+
+venv: ## Python virtualenv from requirements.lock, linked as .venv
+	@$(BOOT_PYTHON) -m toolchain venv
+
+system: ## podman, runc, buildah, debootstrap from Debian, configured for this host
+	@$(BOOT_PYTHON) -m toolchain system
+
+tools: ## helm 3/4, pulumi + plugins, kube-apiserver & co, etcd, kwok: built from Go modules
+	@$(BOOT_PYTHON) -m toolchain tools
+
+plugins: tools ## Register the built Pulumi kubernetes provider (no downloads)
+	@$(BOOT_PYTHON) -m toolchain plugins
+
+env: ## Print exports: eval "$$(make -s env)" to use helm, pulumi, kubectl by hand
+	@$(BOOT_PYTHON) -m toolchain env
+
+check-env: venv
+	@$(PY) -m envconfig $(ENV)
+
+cluster-up: tools ## Start the local control plane (kwok, simulated nodes) and write KUBECONFIG
+	@$(PY) -m localcluster up
+
+cluster-down: ## Stop the local control plane; leaves no process behind
+	@$(PY) -m localcluster down
+
+train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|staging|prod)
+	@$(PY) -m training --env $(ENV)
+
+serve: check-env venv ## Serve ENV's latest model on localhost:8080 (trains one first if none)
+	@$(PY) -m service.serve --env $(ENV)
+
+image: check-env setup ## Build ENV's image with its model baked in; record in build/images/ENV.json
+	@$(PY) -m imagebuild --env $(ENV)
+
+up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (local: also runs it on :8080)
+	@$(PY) -m deploy up --env $(ENV)
+
+down: check-env ## Reverse `make up` for ENV
+	@$(PY) -m deploy down --env $(ENV)
+
+test: setup ## The whole suite: every layer, real tools, local cluster
+	@$(PY) -m pytest
+
+bench: setup ## Benchmarks; writes reports/
+	@$(PY) -m bench
+
+lint: venv ## ruff + mypy
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy .
+
+lock: ## Re-resolve pyproject.toml's pins into requirements.lock
+	@$(BOOT_PYTHON) -m toolchain lock

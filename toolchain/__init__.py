@@ -1,0 +1,1 @@
+"""Project setup: builds and caches every tool the repository needs, from package registries."""

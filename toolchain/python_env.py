@@ -1,0 +1,44 @@
+"""The project's virtualenv: built from requirements.lock into a cache keyed by its hash.
+
+The repository's `.venv` is a symlink to it, so a fresh clone with the same lock file is
+ready in a second. The project itself is not installed into it (the venv is shared by clones);
+commands run from the repository root, which is on sys.path.
+"""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from toolchain.paths import cache_root
+from toolchain.progress import say, step
+
+PIP_VERSION = "25.2"
+
+
+def venv_dir(lock_file: Path) -> Path:
+    digest = hashlib.sha256(lock_file.read_bytes()).hexdigest()[:16]
+    return cache_root() / "venvs" / f"py{sys.version_info.major}{sys.version_info.minor}-{digest}"
+
+
+def ensure_venv(repo: Path) -> Path:
+    """Create (or reuse) the venv for repo/requirements.lock and point repo/.venv at it."""
+    lock_file = repo / "requirements.lock"
+    target = venv_dir(lock_file)
+    stamp = target / ".complete"
+    if stamp.exists():
+        say(f"python venv: cached in {target}")
+    else:
+        with step(f"python venv from {lock_file.name} into {target}"):
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(target)], check=True)
+            pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q"]
+            subprocess.run([*pip, f"pip=={PIP_VERSION}"], check=True)
+            subprocess.run([*pip, "--no-deps", "-r", str(lock_file)], check=True)
+            stamp.write_text(lock_file.read_text())
+    link = repo / ".venv"
+    if link.is_symlink() or not link.exists():
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+    elif link.resolve() != target.resolve():
+        raise RuntimeError(f"{link} is a real directory; remove it so setup can link the shared venv")
+    return target

@@ -1,0 +1,236 @@
+"""The Go-built tools: how each is built, and its cached, version-keyed install."""
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolchain import gobuild, versions
+from toolchain.gobuild import WrapperBuild
+from toolchain.paths import tool_dir
+
+PULUMI_SDK = "github.com/pulumi/pulumi/sdk/v3"
+PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
+PULUMI_VERSION_VAR = f"{PULUMI_SDK}/go/common/version.Version"
+K8S_PROVIDER = "github.com/pulumi/pulumi-kubernetes/provider/v4"
+K8S_GO_SDK = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool at a pinned version, the binaries it provides, and how to build them."""
+
+    name: str
+    version: str
+    binaries: tuple[str, ...]
+    build: Callable[[Path], None]
+
+    @property
+    def directory(self) -> Path:
+        return tool_dir(self.name, self.version)
+
+    def is_installed(self) -> bool:
+        return (self.directory / ".complete").exists()
+
+    def install(self) -> None:
+        """Build into a temporary sibling directory, then rename: never a half-built tool."""
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.name}-", dir=self.directory.parent))
+        try:
+            self.build(staging)
+            for binary in self.binaries:
+                if not (staging / binary).exists():
+                    raise gobuild.BuildError(f"{self.name}: build produced no {binary}")
+            (staging / ".complete").write_text(self.version + "\n")
+            shutil.rmtree(self.directory, ignore_errors=True)
+            staging.rename(self.directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _helm3(out: Path) -> None:
+    gobuild.go_install(
+        "helm.sh/helm/v3/cmd/helm",
+        f"v{versions.HELM3}",
+        out / "helm",
+        {
+            "helm.sh/helm/v3/internal/version.version": f"v{versions.HELM3}",
+            "helm.sh/helm/v3/internal/version.gitTreeState": "clean",
+            # helm's Makefile derives these from client-go; we pin them to the cluster we run,
+            # so `helm template` renders .Capabilities for the pinned Kubernetes.
+            "helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor": "1",
+            "helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor": versions.kubernetes_minor(),
+            "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor": "1",
+            "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor": versions.kubernetes_minor(),
+        },
+    )
+
+
+def _helm4(out: Path) -> None:
+    gobuild.go_install(
+        "helm.sh/helm/v4/cmd/helm",
+        f"v{versions.HELM4}",
+        out / "helm4",
+        {
+            "helm.sh/helm/v4/internal/version.version": f"v{versions.HELM4}",
+            "helm.sh/helm/v4/internal/version.gitTreeState": "clean",
+        },
+    )
+
+
+def _kwok(out: Path) -> None:
+    variables = {
+        "sigs.k8s.io/kwok/pkg/consts.Version": f"v{versions.KWOK}",
+        "sigs.k8s.io/kwok/pkg/consts.KubeVersion": f"v{versions.KUBERNETES}",
+    }
+    for binary in ("kwok", "kwokctl"):
+        gobuild.go_install(f"sigs.k8s.io/kwok/cmd/{binary}", f"v{versions.KWOK}", out / binary, variables)
+
+
+def _kube_score(out: Path) -> None:
+    gobuild.go_install(
+        "github.com/zegl/kube-score/cmd/kube-score",
+        f"v{versions.KUBE_SCORE}",
+        out / "kube-score",
+        {"main.version": versions.KUBE_SCORE},
+    )
+
+
+def _etcd(out: Path) -> None:
+    module = "go.etcd.io/etcd/server/v3"
+    gobuild.build_wrapped(
+        WrapperBuild(
+            requires={module: f"v{versions.ETCD}"},
+            packages={"etcd": module},
+            variables={"go.etcd.io/etcd/api/v3/version.GitSHA": f"v{versions.ETCD}"},
+        ),
+        out,
+    )
+
+
+def _kubernetes(out: Path) -> None:
+    """kube-apiserver, controller-manager, scheduler and kubectl from k8s.io/kubernetes.
+
+    Its go.mod points every staging module at ./staging; the wrapper points each at the
+    published release of the same version instead.
+    """
+    version = versions.KUBERNETES
+    source = gobuild.module_dir("k8s.io/kubernetes", f"v{version}")
+    staging = sorted(
+        line.split()[0]
+        for line in (source / "go.mod").read_text().splitlines()
+        if "=> ./staging/" in line
+    )
+    git_version = f"v{version}"
+    major, minor, _ = version.split(".")
+    variables: dict[str, str] = {}
+    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        variables |= {
+            f"{package}.gitVersion": git_version,
+            f"{package}.gitMajor": major,
+            f"{package}.gitMinor": minor,
+            f"{package}.gitTreeState": "clean",
+            f"{package}.buildDate": "1970-01-01T00:00:00Z",
+        }
+    gobuild.build_wrapped(
+        WrapperBuild(
+            requires={"k8s.io/kubernetes": git_version},
+            replaces={module: f"{module} v0.{minor}.{version.split('.')[2]}" for module in staging},
+            packages={
+                name: f"k8s.io/kubernetes/cmd/{name}"
+                for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+            },
+            variables=variables,
+        ),
+        out,
+    )
+
+
+def _pulumi(out: Path) -> None:
+    """The CLI (pkg/v3 replaces sdk/v3 with ../sdk, so only a wrapper can build it)."""
+    pkg_source = gobuild.module_dir(PULUMI_PKG, f"v{versions.PULUMI}")
+    replaces = {
+        line.split()[1]: " ".join(line.split()[3:])
+        for line in (pkg_source / "go.mod").read_text().splitlines()
+        if line.startswith("replace ") and "=> ." not in line
+    }
+    gobuild.build_wrapped(
+        WrapperBuild(
+            requires={PULUMI_PKG: f"v{versions.PULUMI}", PULUMI_SDK: f"v{versions.PULUMI}"},
+            replaces=replaces,
+            packages={"pulumi": f"{PULUMI_PKG}/cmd/pulumi"},
+            variables={PULUMI_VERSION_VAR: f"v{versions.PULUMI}"},
+            tags=("osusergo", "grpcnotrace"),
+        ),
+        out,
+    )
+
+
+def _pulumi_language_python(out: Path) -> None:
+    """The Python language host plus the exec script of the pinned Python SDK."""
+    gobuild.build_wrapped(
+        WrapperBuild(
+            requires={PULUMI_SDK: f"v{versions.PULUMI_LANGUAGE_HOST}"},
+            packages={"pulumi-language-python": f"{PULUMI_SDK}/python/cmd/pulumi-language-python"},
+            variables={PULUMI_VERSION_VAR: f"v{versions.PULUMI_LANGUAGE_HOST}"},
+        ),
+        out,
+    )
+    sdk = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI}")
+    for script in ("pulumi-language-python-exec",):
+        target = out / script
+        shutil.copyfile(sdk / "python" / "cmd" / script, target)
+        target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IWUSR)
+
+
+def _pulumi_resource_kubernetes(out: Path) -> None:
+    """The provider: copy provider/ and a Go SDK side by side, generate the embeds, build."""
+    provider = gobuild.module_dir(K8S_PROVIDER, versions.PULUMI_KUBERNETES_COMMIT)
+    sdk = gobuild.module_dir(K8S_GO_SDK, f"v{versions.PULUMI_KUBERNETES_GO_SDK}")
+    with tempfile.TemporaryDirectory(prefix="k8s-provider-") as tmp:
+        tree = Path(tmp)
+        shutil.copytree(provider, tree / "provider")
+        shutil.copytree(sdk, tree / "sdk")
+        for root, dirs, files in os.walk(tree):
+            for name in dirs + files:
+                path = Path(root) / name
+                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        cmd = tree / "provider" / "cmd" / "pulumi-resource-kubernetes"
+        gobuild.run_go(["run", "generate.go"], cmd, {"VERSION": versions.PULUMI_KUBERNETES})
+        gobuild.build_package(
+            ".",
+            out / "pulumi-resource-kubernetes",
+            cmd,
+            {f"{K8S_PROVIDER}/pkg/version.Version": versions.PULUMI_KUBERNETES},
+        )
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool("helm3", versions.HELM3, ("helm",), _helm3),
+    Tool("helm4", versions.HELM4, ("helm4",), _helm4),
+    Tool("kwok", versions.KWOK, ("kwok", "kwokctl"), _kwok),
+    Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score),
+    Tool("etcd", versions.ETCD, ("etcd",), _etcd),
+    Tool(
+        "kubernetes",
+        versions.KUBERNETES,
+        ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
+        _kubernetes,
+    ),
+    Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi),
+    Tool(
+        "pulumi-language-python",
+        f"{versions.PULUMI_LANGUAGE_HOST}-sdk{versions.PULUMI}",
+        ("pulumi-language-python", "pulumi-language-python-exec"),
+        _pulumi_language_python,
+    ),
+    Tool(
+        "pulumi-resource-kubernetes",
+        versions.PULUMI_KUBERNETES,
+        ("pulumi-resource-kubernetes",),
+        _pulumi_resource_kubernetes,
+    ),
+)
