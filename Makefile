@@ -62,8 +62,9 @@ up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (local: also
 down: check-env ## Reverse `make up` for ENV
 	@$(PY) -m deploy down --env $(ENV)
 
-test: setup ## The whole suite: every layer, real tools, local cluster
-	@$(PY) -m pytest
+test: setup ## The whole suite: every layer, real tools, local cluster (pytest -m LAYER for one)
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
 bench: setup ## Benchmarks; writes reports/
 	@$(PY) -m bench

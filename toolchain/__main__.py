@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     tools = commands.add_parser("tools", help="build (or reuse) the Go tools and link them")
     tools.add_argument("names", nargs="*", help="only these tools (default: all)")
     commands.add_parser("venv", help="create (or reuse) the pinned Python virtualenv as .venv")
+    commands.add_parser("lock", help="re-resolve pyproject.toml into requirements.lock")
     commands.add_parser("system", help="install podman, runc and friends from Debian")
     commands.add_parser("plugins", help="register the built Pulumi plugins with the engine")
     env = commands.add_parser("env", help="print exports for PATH, PULUMI_* and KUBECONFIG")
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
             install.install_tools(args.names)
         elif args.command == "venv":
             python_env.ensure_venv(Path.cwd())
+        elif args.command == "lock":
+            python_env.write_lock(Path.cwd())
         elif args.command == "system":
             install.install_system_packages()
         elif args.command == "plugins":

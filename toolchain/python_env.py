@@ -6,8 +6,10 @@ commands run from the repository root, which is on sys.path.
 """
 
 import hashlib
+import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from toolchain.paths import cache_root
@@ -42,3 +44,29 @@ def ensure_venv(repo: Path) -> Path:
     elif link.resolve() != target.resolve():
         raise RuntimeError(f"{link} is a real directory; remove it so setup can link the shared venv")
     return target
+
+
+def write_lock(repo: Path) -> None:
+    """Resolve pyproject.toml (all extras) in a scratch venv and write requirements.lock."""
+    pyproject = repo / "pyproject.toml"
+    extras = "service,litert,training,infra,dev"
+    with tempfile.TemporaryDirectory(prefix="lock-") as tmp, step("resolve requirements.lock"):
+        scratch = Path(tmp) / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True)
+        pip = [str(scratch / "bin" / "python"), "-m", "pip"]
+        subprocess.run([*pip, "install", "-q", f"pip=={PIP_VERSION}"], check=True)
+        report = Path(tmp) / "report.json"
+        subprocess.run(
+            [*pip, "install", "-q", "--dry-run", "--ignore-installed", "--report", str(report),
+             f"{pyproject.parent}[{extras}]"],
+            check=True,
+        )
+        project = json.loads(report.read_text())
+        pins = sorted(
+            f"{item['metadata']['name']}=={item['metadata']['version']}"
+            for item in project["install"]
+            if item["metadata"]["name"] != "image-classifier-platform"
+        )
+    header = "# Every Python package, resolved from pyproject.toml's pins (all extras).\n"
+    header += "# Regenerate: make lock\n"
+    (repo / "requirements.lock").write_text(header + "\n".join(pins) + "\n")

@@ -1,0 +1,31 @@
+"""`python -m localcluster up|down|status`: manage the local control plane."""
+
+import argparse
+import sys
+
+from localcluster import ClusterError, LocalCluster
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__)
+    parser.add_argument("action", choices=("up", "down", "status"))
+    args = parser.parse_args()
+    cluster = LocalCluster()
+    try:
+        if args.action == "up":
+            kubeconfig = cluster.up()
+            print(cluster.kubectl("get", "nodes"), end="")
+            print(f"KUBECONFIG={kubeconfig}")
+        elif args.action == "down":
+            cluster.down()
+            print("local cluster stopped")
+        else:
+            print("running" if cluster.is_running() else "stopped")
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
