@@ -1,0 +1,198 @@
+{{/*
+Chart name, overridable with nameOverride.
+*/}}
+{{- define "image-classifier.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name, truncated to 63 characters (the DNS label limit of some names).
+If the release name already contains the chart name it is used as is.
+*/}}
+{{- define "image-classifier.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version, as used by the helm.sh/chart label.
+*/}}
+{{- define "image-classifier.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels every object carries, except the selector labels.
+*/}}
+{{- define "image-classifier.commonLabels" -}}
+helm.sh/chart: {{ include "image-classifier.chart" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "image-classifier.name" . }}
+{{- end }}
+
+{{/*
+Common labels of the service's objects.
+*/}}
+{{- define "image-classifier.labels" -}}
+{{ include "image-classifier.selectorLabels" . }}
+{{ include "image-classifier.commonLabels" . }}
+{{- end }}
+
+{{/*
+Selector labels: they pick the serving pods; the `helm test` pod does not carry them.
+*/}}
+{{- define "image-classifier.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "image-classifier.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of the `helm test` objects: same release, never selected by the Service.
+*/}}
+{{- define "image-classifier.testLabels" -}}
+{{ include "image-classifier.commonLabels" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{/*
+Name of the ServiceAccount the pods use.
+*/}}
+{{- define "image-classifier.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "image-classifier.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The container port is part of the image contract (PORT=8080), not a value.
+*/}}
+{{- define "image-classifier.containerPort" -}}
+8080
+{{- end }}
+
+{{/*
+Image reference: repository@digest when a digest is set, else repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "image-classifier.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the Secret holding the auth token: the existing one, or the chart's own.
+*/}}
+{{- define "image-classifier.authSecretName" -}}
+{{- default (printf "%s-auth" (include "image-classifier.fullname" .)) .Values.auth.existingSecret }}
+{{- end }}
+
+{{/*
+Directory the auth token Secret is mounted in.
+*/}}
+{{- define "image-classifier.authTokenDir" -}}
+/var/run/secrets/image-classifier/auth
+{{- end }}
+
+{{/*
+Path of the mounted auth token: the value of AUTH_TOKEN_FILE.
+*/}}
+{{- define "image-classifier.authTokenFile" -}}
+{{- printf "%s/%s" (include "image-classifier.authTokenDir" .) .Values.auth.secretKey }}
+{{- end }}
+
+{{/*
+Volume with the auth token (a list item), shared by the server and the test pod.
+*/}}
+{{- define "image-classifier.authVolume" -}}
+- name: auth-token
+  secret:
+    secretName: {{ include "image-classifier.authSecretName" . }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.auth.secretKey }}
+        path: {{ .Values.auth.secretKey }}
+{{- end }}
+
+{{/*
+Mount of the auth token volume (a list item).
+*/}}
+{{- define "image-classifier.authVolumeMount" -}}
+- name: auth-token
+  mountPath: {{ include "image-classifier.authTokenDir" . }}
+  readOnly: true
+{{- end }}
+
+{{/*
+Fails the render when auth is enabled without a token source.
+*/}}
+{{- define "image-classifier.validateAuth" -}}
+{{- if and .Values.auth.enabled (not .Values.auth.existingSecret) (not .Values.auth.token) }}
+{{- fail "auth.enabled is true but neither auth.existingSecret nor auth.token is set: set one of them" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fails the render unless the grace period covers the preStop sleep plus gunicorn's graceful shutdown.
+*/}}
+{{- define "image-classifier.validateGracePeriod" -}}
+{{- $needed := add .Values.preStopSleepSeconds .Values.gunicorn.gracefulTimeoutSeconds }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + gunicorn.gracefulTimeoutSeconds (%d), or in-flight requests are killed" (int .Values.terminationGracePeriodSeconds) (int $needed)) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Hardened container securityContext, shared by the server and the test pod.
+*/}}
+{{- define "image-classifier.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Hardened pod securityContext: the image's UID/GID 10001.
+*/}}
+{{- define "image-classifier.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+An HTTP probe on the http port: path and the probe's values (periodSeconds, failureThreshold, timeoutSeconds).
+*/}}
+{{- define "image-classifier.httpProbe" -}}
+httpGet:
+  path: {{ .path }}
+  port: http
+periodSeconds: {{ .probe.periodSeconds }}
+failureThreshold: {{ .probe.failureThreshold }}
+timeoutSeconds: {{ .probe.timeoutSeconds }}
+{{- end }}
