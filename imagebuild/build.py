@@ -1,0 +1,195 @@
+"""Build an environment's two images (TensorFlow and slim LiteRT), save them, record them.
+
+The build is skipped when the record's inputs hash matches and its images are still in
+podman's storage; otherwise podman rebuilds, reusing every layer whose inputs did not change.
+"""
+
+import hashlib
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from envconfig import REPO_ROOT
+from imagebuild import base, wheelhouse
+from imagebuild.artifact import ModelArtifact, latest_model
+from imagebuild.podman import inspect_image, podman
+from imagebuild.record import ImageInfo, ImageRecord, RecordError, read_record, write_record
+from toolchain.progress import say, step
+
+REPOSITORY = "localhost/image-classifier"
+CONTAINERFILE = REPO_ROOT / "Containerfile"
+CONTAINERIGNORE = REPO_ROOT / ".containerignore"
+SERVICE_DIR = REPO_ROOT / "service"
+INPUTS_DIR = REPO_ROOT / "build" / "image-inputs"
+IMAGES_DIR = REPO_ROOT / "build" / "images"
+# Variant -> (Containerfile BACKEND, tag suffix, archive suffix).
+VARIANTS = {"image": ("tensorflow", "", ""), "slim": ("litert", "-slim", "-slim")}
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The commit the image is built from: its short sha, commit time and origin."""
+
+    sha: str
+    created: str
+    source: str
+
+
+def git_revision() -> Revision:
+    """HEAD's short sha and commit time (not the build time, so rebuilds are identical)."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, check=False
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    sha = git("rev-parse", "--short=12", "HEAD")
+    if not sha:
+        raise RuntimeError(
+            f"{REPO_ROOT} is not a git checkout with a commit: the tag needs HEAD's sha"
+        )
+    created = git("show", "-s", "--format=%cI", "HEAD")
+    return Revision(
+        sha=sha, created=created, source=git("config", "remote.origin.url") or "unknown"
+    )
+
+
+def build_environment(env: str, *, force: bool = False) -> ImageRecord:
+    """Make env's images and record; `force` runs podman build even when the record is current."""
+    artifact = latest_model(env)
+    revision = git_revision()
+    base_image = base.ensure_base_image()
+    wheels = wheelhouse.ensure_wheelhouse()
+    inputs = inputs_sha256(artifact, revision, base_image, wheels.name)
+    if not force:
+        current = _current_record(env, inputs)
+        if current is not None:
+            say(f"image record build/images/{env}.json: up to date (inputs {inputs[:12]})")
+            return current
+    model_dir = _stage_inputs(env, artifact, wheels)
+    images = {
+        variant: _build_variant(env, variant, artifact, revision, base_image, model_dir)
+        for variant in VARIANTS
+    }
+    record = ImageRecord(
+        environment=env,
+        revision=revision.sha,
+        inputs_sha256=inputs,
+        image=images["image"],
+        slim=images["slim"],
+    )
+    path = write_record(record)
+    for info in (record.image, record.slim):
+        say(f"{info.reference}@{info.digest}: {info.size_bytes / 1e6:.0f} MB ({info.backend})")
+    say(f"wrote {path.relative_to(REPO_ROOT)}")
+    return record
+
+
+def inputs_sha256(artifact: ModelArtifact, revision: Revision, base_image: str, wheels: str) -> str:
+    """One hash over everything that goes into the images."""
+    parts = {
+        "containerfile": _file_hash(CONTAINERFILE),
+        "containerignore": _file_hash(CONTAINERIGNORE),
+        "service": _tree_hash(SERVICE_DIR),
+        "model": _tree_hash(artifact.path),
+        "model_version": artifact.version,
+        "base_image_id": inspect_image(base_image, "{{.Id}}"),
+        "wheelhouse": wheels,
+        "revision": [revision.sha, revision.created, revision.source],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _current_record(env: str, inputs: str) -> ImageRecord | None:
+    try:
+        record = read_record(env)
+    except RecordError:
+        return None
+    if record.inputs_sha256 != inputs:
+        return None
+    for info in (record.image, record.slim):
+        if (
+            not (REPO_ROOT / info.archive).is_file()
+            or inspect_image(info.reference, "{{.Id}}") != info.image_id
+        ):
+            return None
+    return record
+
+
+def _stage_inputs(env: str, artifact: ModelArtifact, wheels: Path) -> Path:
+    """Fill build/image-inputs/ (hard links, so nothing large is copied)."""
+    wheelhouse.link_into(wheels, INPUTS_DIR / "wheelhouse")
+    wheelhouse.write_requirements(INPUTS_DIR / "requirements")
+    model_dir = INPUTS_DIR / "models" / env
+    shutil.rmtree(model_dir, ignore_errors=True)
+    shutil.copytree(artifact.path, model_dir, copy_function=_link)
+    return model_dir
+
+
+def _build_variant(
+    env: str,
+    variant: str,
+    artifact: ModelArtifact,
+    revision: Revision,
+    base_image: str,
+    model_dir: Path,
+) -> ImageInfo:
+    backend, tag_suffix, archive_suffix = VARIANTS[variant]
+    tag = f"{artifact.version}-{revision.sha}{tag_suffix}"
+    reference = f"{REPOSITORY}:{tag}"
+    build_args = {
+        "BASE_IMAGE": base_image,
+        "BACKEND": backend,
+        "MODEL_DIR": str(model_dir.relative_to(REPO_ROOT)),
+        "MODEL_VERSION": artifact.version,
+        "REVISION": revision.sha,
+        "CREATED": revision.created,
+        "SOURCE": revision.source,
+    }
+    args = ["build", "--pull=never", "--layers", "--file", str(CONTAINERFILE), "--tag", reference]
+    for name, value in build_args.items():
+        args += ["--build-arg", f"{name}={value}"]
+    with step(f"podman build {reference} ({backend})"):
+        podman([*args, str(REPO_ROOT)], quiet=False)
+    archive = IMAGES_DIR / f"{env}{archive_suffix}.oci.tar"
+    with step(f"podman save {reference} to {archive.relative_to(REPO_ROOT)}"):
+        IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        podman(["save", "--format", "oci-archive", "--output", str(partial), reference])
+        partial.rename(archive)
+    inspected = json.loads(podman(["image", "inspect", reference]))[0]
+    return ImageInfo(
+        reference=reference,
+        repository=REPOSITORY,
+        tag=tag,
+        digest=inspected["Digest"],
+        image_id=inspected["Id"],
+        backend=backend,
+        model_version=artifact.version,
+        size_bytes=int(inspected["Size"]),
+        archive=str(archive.relative_to(REPO_ROOT)),
+    )
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree_hash(directory: Path) -> str:
+    """Hash of a directory's file names and contents, skipping what .containerignore skips."""
+    if not directory.is_dir():
+        raise RuntimeError(f"{directory} is missing: the image copies it")
+    digest = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(str(path.relative_to(directory)).encode() + b"\0")
+            digest.update(_file_hash(path).encode())
+    return digest.hexdigest()
+
+
+def _link(source: str, destination: str) -> None:
+    Path(destination).hardlink_to(source)
