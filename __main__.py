@@ -1,0 +1,30 @@
+"""image-classifier: validated stack config -> cluster -> Helm release -> stack outputs."""
+
+import pulumi
+
+from infra.cluster import Cluster
+from infra.config import load_settings
+from infra.release import Release, ReleaseArgs
+
+settings = load_settings()
+
+cluster = Cluster("cluster", settings.cluster)
+
+release = Release(
+    "image-classifier",
+    ReleaseArgs(
+        config=settings.release,
+        chart_values=settings.chart_values,
+        image=settings.image,
+        auth_token=settings.auth_token,
+    ),
+    provider=cluster.provider,
+)
+
+pulumi.export("clusterKind", cluster.kind)
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("endpoint", release.endpoint)
+pulumi.export("releaseName", release.name)
+pulumi.export("releaseRevision", release.revision)
+pulumi.export("modelVersion", settings.image.model_version)
+pulumi.export("imageDigest", settings.image.digest)

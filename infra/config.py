@@ -1,0 +1,169 @@
+"""The stack's settings, read from Pulumi config once and validated into typed objects.
+
+Every error names the key and the `environments/Pulumi.<stack>.yaml` file to edit, so a
+person can fix the stack file without reading this program.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from envconfig import PROJECT, REPO_ROOT
+from infra.image_record import ImageRecord, ImageRecordError, load_image_record
+
+
+class ConfigError(pulumi.RunError):
+    """Stack config is missing or invalid; shown to the user without a traceback."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalClusterConfig(_Section):
+    """The project's own control plane on this machine (kwok, simulated nodes)."""
+
+    kind: Literal["local"]
+    nodes: int = Field(default=2, ge=1, le=10, description="simulated nodes")
+
+
+class ExistingClusterConfig(_Section):
+    """Any reachable cluster: a kubeconfig file (default $KUBECONFIG) and optional context."""
+
+    kind: Literal["existing"]
+    kubeconfig: str | None = Field(default=None, description="path to a kubeconfig file")
+    context: str | None = Field(default=None, description="kubeconfig context to use")
+
+
+class GkeClusterConfig(_Section):
+    """A GKE cluster in its own VPC, with one autoscaled node pool."""
+
+    kind: Literal["gke"]
+    project: str = Field(min_length=1, description="GCP project id")
+    region: str = Field(min_length=1, description="GCP region, e.g. europe-west1")
+    machineType: str = Field(min_length=1, description="node machine type, e.g. e2-standard-4")
+    minNodes: int = Field(ge=1, description="fewest nodes per zone")
+    maxNodes: int = Field(ge=1, description="most nodes per zone")
+    diskSizeGb: int = Field(default=50, ge=10)
+    subnetCidr: str = "10.10.0.0/20"
+    podsCidr: str = "10.20.0.0/16"
+    servicesCidr: str = "10.30.0.0/20"
+    releaseChannel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
+    protect: bool = Field(default=False, description="refuse to delete the cluster and network")
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> "GkeClusterConfig":
+        if self.minNodes > self.maxNodes:
+            raise ValueError(f"minNodes ({self.minNodes}) exceeds maxNodes ({self.maxNodes})")
+        return self
+
+
+_CLUSTER_KINDS = ("local", "existing", "gke")
+ClusterConfig = Annotated[
+    LocalClusterConfig | ExistingClusterConfig | GkeClusterConfig, Field(discriminator="kind")
+]
+
+
+class ReleaseConfig(_Section):
+    """Where and how long Helm installs the chart."""
+
+    namespace: str = Field(default="image-classifier", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    name: str = Field(default="image-classifier", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    timeoutSeconds: int = Field(default=300, ge=30)
+
+
+class _StackSections(_Section):
+    cluster: ClusterConfig
+    release: ReleaseConfig = ReleaseConfig()
+    chart: dict[str, Any] = Field(default_factory=dict)
+    imageRecord: str | None = None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the program needs, validated; the chart section passes through as values."""
+
+    stack: str
+    stack_file: Path
+    cluster: LocalClusterConfig | ExistingClusterConfig | GkeClusterConfig
+    release: ReleaseConfig
+    chart_values: dict[str, Any]
+    image: ImageRecord
+    auth_token: pulumi.Output[str] | None
+
+
+def stack_file(stack: str) -> Path:
+    """The stack file a person edits for `stack`."""
+    return Path("environments") / f"Pulumi.{stack}.yaml"
+
+
+def load_settings() -> StackSettings:
+    """Read and validate this stack's config; raise ConfigError naming key and file."""
+    stack = pulumi.get_stack()
+    where = stack_file(stack)
+    config = pulumi.Config(PROJECT)
+    raw: dict[str, Any] = {}
+    for key in ("cluster", "release", "chart", "imageRecord"):
+        value = config.get(key)
+        if value is None:
+            continue
+        raw[key] = _decode(value) if key != "imageRecord" else value
+    if "cluster" not in raw:
+        raise ConfigError(
+            f"{where}: missing '{PROJECT}:cluster'; add a section with `kind: local`, "
+            "`kind: existing` or `kind: gke`"
+        )
+    try:
+        sections = _StackSections.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, where)) from None
+    record_path = Path(sections.imageRecord or REPO_ROOT / "build" / "images" / f"{stack}.json")
+    try:
+        image = load_image_record(record_path)
+    except ImageRecordError as error:
+        raise ConfigError(
+            f"{error}; build it with `make image ENV={stack}` "
+            f"or point '{PROJECT}:imageRecord' in {where} at a record"
+        ) from None
+    auth_token = config.get_secret("authToken")
+    auth = sections.chart.get("auth") or {}
+    if auth.get("enabled") and not auth.get("existingSecret") and auth_token is None:
+        raise ConfigError(
+            f"{where}: '{PROJECT}:chart' enables auth but '{PROJECT}:authToken' is not set; run "
+            f"`pulumi config set --secret authToken <token> -s {stack}` "
+            "(encrypted with your PULUMI_CONFIG_PASSPHRASE)"
+        )
+    return StackSettings(
+        stack=stack,
+        stack_file=where,
+        cluster=sections.cluster,
+        release=sections.release,
+        chart_values=sections.chart,
+        image=image,
+        auth_token=auth_token,
+    )
+
+
+def _decode(value: str) -> Any:
+    """Structured config arrives as JSON text; plain strings stay strings."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _describe(error: ValidationError, where: Path) -> str:
+    """One line per problem: the full key, what was wrong, and the file to edit."""
+    lines = [f"{where}: invalid stack config:"]
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"]]
+        # pydantic puts the matched cluster kind into the path; the stack file has no such key.
+        if location[:1] == ["cluster"] and location[1:2] and location[1] in _CLUSTER_KINDS:
+            del location[1]
+        key = f"{PROJECT}:" + ".".join(location)
+        lines.append(f"  {key}: {problem['msg']}")
+    return "\n".join(lines)

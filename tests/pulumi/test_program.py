@@ -1,0 +1,186 @@
+"""The Pulumi program for every stack under mocks: what it registers, how it refuses bad config."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envconfig import PROJECT, known_environments
+from infra.config import ConfigError
+from tests.pulumi.harness import (
+    DIGEST,
+    SECRET_SIG,
+    SIG_KEY,
+    Recording,
+    resolve,
+    run_program,
+    stack_config,
+    write_image_record,
+)
+
+pytestmark = pytest.mark.pulumi
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+GKE_CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+SECRETS = {"prod": {"authToken": "prod-token"}}
+
+
+@pytest.fixture
+def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The `existing` kind reads $KUBECONFIG when the stack file names no file."""
+    path = tmp_path / "kubeconfig"
+    path.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    return path
+
+
+def deploy(stack: str, directory: Path, **overrides: Any) -> Recording:
+    config = stack_config(stack)
+    config[f"{PROJECT}:imageRecord"] = str(write_image_record(directory))
+    config.update({f"{PROJECT}:{key}": value for key, value in overrides.items()})
+    return run_program(stack, config, SECRETS.get(stack))
+
+
+def contains(actual: Any, expected: Any) -> bool:
+    """Whether every key/value of `expected` is in `actual` (numbers compared as numbers)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and contains(actual[key], value) for key, value in expected.items()
+        )
+    return bool(actual == expected)
+
+
+@pytest.fixture(params=known_environments())
+def stack(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_every_environment_is_a_stack_with_a_cluster_kind(stack: str) -> None:
+    assert stack_config(stack)[f"{PROJECT}:cluster"]["kind"] in ("local", "existing", "gke")
+
+
+def test_cluster_kind_decides_the_resources(stack: str, tmp_path: Path, kubeconfig: Path) -> None:
+    recording = deploy(stack, tmp_path)
+    kind = stack_config(stack)[f"{PROJECT}:cluster"]["kind"]
+    assert resolve(recording.program["cluster"].kubeconfig)[1], "kubeconfig must be a secret"
+    assert len(recording.of_type(DYNAMIC)) == (1 if kind == "local" else 0)
+    assert len(recording.of_type(GKE_CLUSTER)) == (1 if kind == "gke" else 0)
+    if kind == "existing":
+        assert resolve(recording.program["cluster"].kubeconfig)[0] == kubeconfig.read_text()
+
+
+def test_every_kubernetes_resource_uses_the_cluster_provider(
+    stack: str, tmp_path: Path, kubeconfig: Path
+) -> None:
+    recording = deploy(stack, tmp_path)
+    kubernetes = [r for r in recording.resources if r.type.startswith("kubernetes:")]
+    assert {r.type for r in kubernetes} >= {"kubernetes:core/v1:Namespace", RELEASE}
+    for resource in kubernetes:
+        assert "::cluster-k8s::" in resource.provider, f"{resource.name} uses the default provider"
+
+
+def test_stack_chart_section_reaches_the_release_values(
+    stack: str, tmp_path: Path, kubeconfig: Path
+) -> None:
+    release = deploy(stack, tmp_path).one(RELEASE)
+    chart = stack_config(stack).get(f"{PROJECT}:chart", {})
+    values = release.inputs["values"]
+    for key in ("replicaCount", "resources", "autoscaling", "podDisruptionBudget", "service"):
+        if key in chart:
+            assert contains(values[key], chart[key]), key
+
+
+def test_image_is_pinned_by_digest_from_the_record(
+    stack: str, tmp_path: Path, kubeconfig: Path
+) -> None:
+    values = deploy(stack, tmp_path).one(RELEASE).inputs["values"]
+    assert values["image"]["digest"] == DIGEST
+    assert values["image"]["repository"] == "localhost/image-classifier"
+    assert values["image"]["tag"] == "3-abc1234"
+    assert values["model"]["version"] == 3
+
+
+def test_release_waits_for_ready_workloads(stack: str, tmp_path: Path, kubeconfig: Path) -> None:
+    release = deploy(stack, tmp_path).one(RELEASE)
+    assert release.inputs["skipAwait"] is False
+    assert release.inputs["timeout"] >= 30
+    assert release.inputs["chart"].endswith("/chart")
+
+
+def test_stacks_differ_where_environments_should(tmp_path: Path, kubeconfig: Path) -> None:
+    values = {s: deploy(s, tmp_path).one(RELEASE).inputs["values"] for s in known_environments()}
+    assert values["local"]["replicaCount"] == 1
+    assert values["prod"]["autoscaling"]["enabled"] is True
+    assert values["prod"]["service"]["type"] == "LoadBalancer"
+    assert values["prod"]["auth"]["enabled"] is True
+    assert values["local"].get("service", {}).get("type", "ClusterIP") == "ClusterIP"
+
+
+def test_prod_auth_token_is_sent_as_a_secret(tmp_path: Path) -> None:
+    release = deploy("prod", tmp_path).one(RELEASE)
+    token = release.wire["values"]["auth"]["token"]
+    assert token == {SIG_KEY: SECRET_SIG, "value": "prod-token"}
+
+
+def test_prod_cluster_is_protected_and_staging_is_not(tmp_path: Path) -> None:
+    prod = deploy("prod", tmp_path)
+    staging = deploy("staging", tmp_path)
+    for resource in prod.of_type(GKE_CLUSTER) + prod.of_type(NODE_POOL):
+        assert resource.protect
+    assert prod.one(GKE_CLUSTER).inputs["deletionProtection"] is True
+    assert not any(r.protect for r in staging.resources)
+
+
+def test_gke_node_pool_is_sized_from_the_stack_file(tmp_path: Path) -> None:
+    cluster = stack_config("prod")[f"{PROJECT}:cluster"]
+    recording = deploy("prod", tmp_path)
+    pool = recording.one(NODE_POOL).inputs
+    assert pool["nodeConfig"]["machineType"] == cluster["machineType"]
+    assert pool["autoscaling"] == {
+        "minNodeCount": cluster["minNodes"],
+        "maxNodeCount": cluster["maxNodes"],
+    }
+    assert recording.one(GKE_CLUSTER).inputs["removeDefaultNodePool"] is True
+    kubeconfig, secret = resolve(recording.program["cluster"].kubeconfig)
+    assert secret and "server: https://203.0.113.10" in kubeconfig
+
+
+def test_load_balancer_endpoint_is_exported(tmp_path: Path) -> None:
+    endpoint, _ = resolve(deploy("prod", tmp_path).program["release"].endpoint)
+    assert endpoint == "http://203.0.113.20:80"
+
+
+@pytest.mark.parametrize(
+    ("stack", "change", "secrets", "expected"),
+    [
+        ("local", {"cluster": None}, None, "missing 'image-classifier:cluster'"),
+        ("local", {"cluster": {"kind": "cloud"}}, None, "image-classifier:cluster: Input tag"),
+        ("staging", {"cluster": {"kind": "gke"}}, None, "image-classifier:cluster.project: Field"),
+        ("local", {"cluster": {"kind": "local", "nodez": 2}}, None, "cluster.nodez: Extra"),
+        ("dev", {"release": {"timeoutSeconds": 5}}, None, "release.timeoutSeconds: Input should"),
+        ("prod", {}, {}, "'image-classifier:authToken' is not set"),
+        ("local", {"imageRecord": "/nonexistent/local.json"}, None, "make image ENV=local"),
+    ],
+    ids=["no-cluster", "bad-kind", "gke-no-project", "typo", "timeout", "no-token", "no-image"],
+)
+def test_bad_config_names_the_key_and_the_stack_file(
+    stack: str,
+    change: dict[str, Any],
+    secrets: dict[str, str] | None,
+    expected: str,
+    tmp_path: Path,
+) -> None:
+    config = stack_config(stack)
+    config[f"{PROJECT}:imageRecord"] = str(write_image_record(tmp_path))
+    for key, value in change.items():
+        if value is None:
+            config.pop(f"{PROJECT}:{key}")
+        else:
+            config[f"{PROJECT}:{key}"] = value
+    with pytest.raises(ConfigError) as raised:
+        run_program(stack, config, SECRETS.get(stack) if secrets is None else secrets)
+    assert expected in str(raised.value)
+    if "imageRecord" not in change:
+        assert f"environments/Pulumi.{stack}.yaml" in str(raised.value)
