@@ -1,0 +1,75 @@
+"""The release rules as plain functions over a Helm release's effective values.
+
+Each rule returns the problems it found (empty when the values comply); `__main__.py` wraps
+them as pulumi-policy validations of `kubernetes:helm.sh/v3:Release` resources.
+"""
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+OPEN_RANGES = {"0.0.0.0/0", "::/0"}
+
+Rule = Callable[[Mapping[str, Any]], list[str]]
+
+
+def effective_values(chart_dir: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The chart's values.yaml with the release's values merged over it, as Helm does."""
+    defaults_file = Path(chart_dir) / "values.yaml"
+    defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.is_file() else {}
+    return _merge(defaults or {}, overrides)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def image_pinned_by_digest(values: Mapping[str, Any]) -> list[str]:
+    """The image must be pinned by an immutable digest, never by a movable tag alone."""
+    digest = str((values.get("image") or {}).get("digest") or "")
+    if DIGEST.match(digest):
+        return []
+    return [f"image.digest is {digest or 'empty'}; pin the image by its sha256 digest"]
+
+
+def resource_limits_set(values: Mapping[str, Any]) -> list[str]:
+    """Every pod needs CPU and memory requests and limits, so one cannot starve a node."""
+    resources = values.get("resources") or {}
+    missing = [
+        f"resources.{kind}.{name}"
+        for kind in ("requests", "limits")
+        for name in ("cpu", "memory")
+        if not (resources.get(kind) or {}).get(name)
+    ]
+    return [f"{key} is not set" for key in missing]
+
+
+def no_open_load_balancer(values: Mapping[str, Any]) -> list[str]:
+    """A LoadBalancer Service must name the source ranges allowed in, and not the whole net."""
+    service = values.get("service") or {}
+    if service.get("type") != "LoadBalancer":
+        return []
+    ranges = list(service.get("loadBalancerSourceRanges") or [])
+    if not ranges:
+        return ["service.type is LoadBalancer but service.loadBalancerSourceRanges is empty"]
+    open_ranges = sorted(OPEN_RANGES.intersection(ranges))
+    if open_ranges:
+        return [f"service.loadBalancerSourceRanges opens the service to {', '.join(open_ranges)}"]
+    return []
+
+
+RULES: dict[str, Rule] = {
+    "image-pinned-by-digest": image_pinned_by_digest,
+    "resource-limits-set": resource_limits_set,
+    "no-open-load-balancer": no_open_load_balancer,
+}
