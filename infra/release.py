@@ -56,6 +56,7 @@ class Release(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     helm_release: k8s.helm.v3.Release
     name: pulumi.Output[str]
+    namespace_name: pulumi.Output[str]
     revision: pulumi.Output[int]
     endpoint: pulumi.Output[str]
 
@@ -94,10 +95,16 @@ class Release(pulumi.ComponentResource):
             opts=child,
         )
         self.name = self.helm_release.status.name
+        self.namespace_name = self.helm_release.status.namespace
         self.revision = self.helm_release.status.revision
         self.endpoint = self._endpoint(args, values, provider)
         self.register_outputs(
-            {"name": self.name, "revision": self.revision, "endpoint": self.endpoint}
+            {
+                "name": self.name,
+                "namespace": self.namespace_name,
+                "revision": self.revision,
+                "endpoint": self.endpoint,
+            }
         )
 
     def _endpoint(

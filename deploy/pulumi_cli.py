@@ -1,0 +1,71 @@
+"""The pulumi CLI with the project's engine settings: local file backend, no downloads."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envconfig import REPO_ROOT
+from toolchain.install import pulumi_environment
+from toolchain.paths import bin_dir
+
+
+class PulumiError(RuntimeError):
+    """A pulumi command failed; the message holds the command and what pulumi said."""
+
+
+@dataclass(frozen=True)
+class PulumiCli:
+    """Runs `pulumi` in `project_dir`; `overrides` replace engine settings (tests: backend)."""
+
+    project_dir: Path = REPO_ROOT
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        """Engine settings for every command, with the venv's Python for the program."""
+        return {
+            **os.environ,
+            **pulumi_environment(),
+            "PATH": f"{bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+            # The language host (v3.79) ignores Pulumi.yaml's virtualenv option when the 3.260
+            # engine sends it, so the program's interpreter is named explicitly.
+            "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable),
+            **self.overrides,
+        }
+
+    def run(self, *args: str, capture: bool = True) -> str:
+        """Run `pulumi ARGS --non-interactive`; return stdout (or stream it when not capturing)."""
+        command = ["pulumi", *args, "--non-interactive"]
+        output = subprocess.PIPE if capture else None
+        result = subprocess.run(
+            command,
+            cwd=self.project_dir,
+            env=self.environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT if capture else None,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            said = (result.stdout or "").strip()[-4000:] or "(see the output above)"
+            raise PulumiError(f"`{' '.join(command)}` failed (exit {result.returncode}):\n{said}")
+        return result.stdout or ""
+
+    def select_stack(self, stack: str) -> None:
+        """Select `stack`, creating it with the passphrase secrets provider if it is new."""
+        self.run("stack", "select", "--create", "--secrets-provider", "passphrase", stack)
+
+    def has_stack(self, stack: str) -> bool:
+        """Whether the backend holds `stack`."""
+        listed = json.loads(self.run("stack", "ls", "--json"))
+        return any(entry["name"] == stack for entry in listed)
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        """The stack's outputs, secrets revealed (they stay encrypted in the state file)."""
+        result: dict[str, Any] = json.loads(
+            self.run("stack", "output", "--json", "--show-secrets", "--stack", stack)
+        )
+        return result
