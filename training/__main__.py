@@ -11,7 +11,7 @@ from pathlib import Path
 from envconfig import EnvironmentError, load_environment
 from envconfig.environments import ENVIRONMENTS_DIR
 from training.config import resolve_config
-from training.errors import TrainingError
+from training.errors import TrainingError, one_line
 from training.train import train
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
         config = resolve_config(environment, overrides)
         version_dir = train(config, environment.name)
     except (EnvironmentError, TrainingError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     print(f"published {version_dir}")
     return 0

@@ -19,7 +19,7 @@ import tensorflow as tf
 from envconfig import REPO_ROOT, EnvironmentError, load_environment
 from training.artifacts import METADATA_FILE, latest_version_dir
 from training.config import resolve_config
-from training.errors import TrainingError
+from training.errors import TrainingError, one_line
 from training.evaluate import accuracy
 from training.input_pipeline import preprocess
 from training.litert import LiteRTClassifier
@@ -105,7 +105,7 @@ def main(argv: list[str]) -> int:
     try:
         config = resolve_config(load_environment(args.env), {})
     except (EnvironmentError, TrainingError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     version_dir = latest_version_dir(config.models_dir, args.env)
     if version_dir is None:

@@ -67,10 +67,12 @@ class TrainingConfig(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, as_flags: bool = False) -> str:
     problems = []
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "value"
+        if as_flags and item["loc"]:
+            key = "--" + key.replace("_", "-")
         if item["type"] == "extra_forbidden":
             known = ", ".join(
                 field.alias or name for name, field in TrainingConfig.model_fields.items()
@@ -91,4 +93,4 @@ def resolve_config(environment: Environment, overrides: dict[str, Any]) -> Train
     try:
         return TrainingConfig.model_validate({**from_file.model_dump(), **flags})
     except ValidationError as error:
-        raise TrainingError(f"command line: {_describe(error)}") from None
+        raise TrainingError(f"command line: {_describe(error, as_flags=True)}") from None

@@ -5,6 +5,7 @@ each 8x8 image scaled to 32x32 RGB.
 """
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -22,15 +23,17 @@ def write_digits(root: Path) -> int:
     if root.exists():
         raise FileExistsError(f"{root} already exists; remove it or pick another directory")
     digits = load_digits()
-    partial = root.with_name(f".{root.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    partial = root.with_name(f".{root.name}.partial-{os.getpid()}")
     for index, (pixels, label) in enumerate(zip(digits.images, digits.target, strict=True)):
         grey = np.round(pixels * (255 / MAX_INTENSITY)).astype(np.uint8)
         image = Image.fromarray(grey).resize((PNG_SIZE, PNG_SIZE), Image.Resampling.BILINEAR)
         class_dir = partial / str(label)
         class_dir.mkdir(parents=True, exist_ok=True)
         image.convert("RGB").save(class_dir / f"{index:04d}.png")
-    partial.rename(root)
+    try:
+        partial.rename(root)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return len(digits.images)
 
 

@@ -1,0 +1,50 @@
+"""Same data, seed and environment retrain to byte-identical weights; another seed does not."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.training.training_cli import run_training
+from training.artifacts import model_root
+
+pytestmark = pytest.mark.training
+
+TINY = ["--env", "local", "--epochs", "1", "--max-images-per-class", "15"]
+
+
+def saved_weights(version_dir: Path) -> list[np.ndarray]:
+    """The model weights as stored in the SavedModel's checkpoint, in layer order."""
+    reader = tf.train.load_checkpoint(str(version_dir / "variables" / "variables"))
+    count = sum(1 for key in reader.get_variable_to_shape_map() if key.startswith("variables/"))
+    return [reader.get_tensor(f"variables/{i}/.ATTRIBUTES/VARIABLE_VALUE") for i in range(count)]
+
+
+def train_tiny(models: Path, *extra: str) -> Path:
+    """Train the tiny config into `models` and return the new version directory."""
+    result = run_training(*TINY, "--models-dir", str(models), *extra)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return Path(result.stdout.strip().splitlines()[-1].removeprefix("published "))
+
+
+def metadata(version_dir: Path) -> dict:
+    """The version's metadata.json."""
+    return json.loads((version_dir / "metadata.json").read_text())
+
+
+def test_retraining_is_byte_identical_and_the_seed_matters(tmp_path: Path) -> None:
+    first, second = train_tiny(tmp_path), train_tiny(tmp_path)
+    assert (first.name, second.name) == ("1", "2")
+    assert metadata(first)["dataset"] == metadata(second)["dataset"]
+    first_weights, second_weights = saved_weights(first), saved_weights(second)
+    assert len(first_weights) == 10
+    assert [w.tobytes() for w in first_weights] == [w.tobytes() for w in second_weights]
+    assert (
+        metadata(first)["training"]["weights_sha256"]
+        == metadata(second)["training"]["weights_sha256"]
+    )
+    other_seed = train_tiny(tmp_path, "--seed", "7")
+    assert saved_weights(other_seed)[0].tobytes() != first_weights[0].tobytes()
+    assert sorted(p.name for p in model_root(tmp_path, "local").iterdir()) == ["1", "2", "3"]
