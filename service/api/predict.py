@@ -1,0 +1,50 @@
+"""POST /predict: one raw or multipart-uploaded image -> top-k labels with probabilities."""
+
+import numpy as np
+from flask import Blueprint, Response, jsonify, request
+
+from service.api.common import require_content_type, resolve_model, runtime
+from service.errors import ApiError
+from service.inference import classify_images
+
+bp = Blueprint("predict", __name__)
+DEFAULT_TOP_K = 5
+
+
+def _image_bytes() -> bytes:
+    media = require_content_type("image/jpeg", "image/png", "multipart/form-data")
+    if media != "multipart/form-data":
+        return request.get_data(cache=False)
+    files = list(request.files.values())
+    if len(files) != 1:
+        raise ApiError(
+            400,
+            f"multipart body must carry exactly one file (e.g. field 'image'), got {len(files)}",
+        )
+    return files[0].read()
+
+
+def _top_k(num_classes: int) -> int:
+    raw = request.args.get("top_k", str(min(DEFAULT_TOP_K, num_classes)))
+    if not raw.isdigit() or not 1 <= int(raw) <= num_classes:
+        raise ApiError(400, f"top_k={raw!r}: expected an integer from 1 to {num_classes}")
+    return int(raw)
+
+
+@bp.post("/predict")
+def predict() -> Response:
+    """Classify one image of the served model; `?top_k=` picks how many labels (default 5)."""
+    runtime_ = runtime()
+    artifact = resolve_model(runtime_.settings.model_name)
+    top_k = _top_k(artifact.num_classes)
+    probabilities = classify_images(runtime_, artifact, [_image_bytes()])[0]
+    best = np.argsort(probabilities)[::-1][:top_k]
+    return jsonify(
+        {
+            "model_name": artifact.name,
+            "model_version": str(artifact.version),
+            "predictions": [
+                {"label": artifact.classes[i], "probability": float(probabilities[i])} for i in best
+            ],
+        }
+    )

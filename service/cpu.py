@@ -1,0 +1,36 @@
+"""CPU budget of this container from its cgroup quota, used to size inference threads."""
+
+import math
+import os
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _quota_v2(root: Path) -> float | None:
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def _quota_v1(root: Path) -> float | None:
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota <= 0 or period <= 0 else quota / period
+
+
+def available_cpus(root: Path = CGROUP_ROOT) -> int:
+    """CPUs this process may use: the cgroup v2 or v1 quota rounded up, capped by affinity."""
+    online = len(os.sched_getaffinity(0))
+    quota = _quota_v2(root) or _quota_v1(root)
+    return online if quota is None else max(1, min(online, math.ceil(quota)))
+
+
+def threads_per_worker(workers: int, root: Path = CGROUP_ROOT) -> int:
+    """Intra-op threads for one gunicorn worker so that all workers together fit the quota."""
+    return max(1, available_cpus(root) // workers)

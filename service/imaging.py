@@ -1,0 +1,71 @@
+"""Image preprocessing: JPEG/PNG bytes -> RGB -> bilinear resize -> float32 in [0, 1]."""
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+FORMATS = ("JPEG", "PNG")
+MAX_PIXELS = 40_000_000
+
+
+class ImageError(ValueError):
+    """The bytes are not a usable image; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def decode_rgb(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode JPEG or PNG bytes into a uint8 [H, W, 3] array; refuse bombs before decoding."""
+    if not data:
+        raise ImageError("image is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageError(
+                    f"image is {width}x{height} = {width * height} pixels, over the limit of "
+                    f"{max_pixels} (decompression bomb?)",
+                    status=413,
+                )
+            image.load()
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError:
+        raise ImageError("cannot decode image: expected JPEG or PNG bytes") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(f"image refused as a decompression bomb: {error}", status=413) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageError(f"cannot decode image (truncated or corrupt?): {error}") from None
+
+
+def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Half-pixel centres without antialiasing: the same sampling as tf.image.resize(bilinear),
+    # so the service matches the SavedModel's in-graph preprocessing.
+    scale = in_size / out_size
+    centre = (np.arange(out_size, dtype=np.float64) + 0.5) * scale - 0.5
+    floor = np.floor(centre)
+    lower = np.maximum(floor, 0).astype(np.intp)
+    upper = np.minimum(np.ceil(centre), in_size - 1).astype(np.intp)
+    return lower, upper, (centre - floor).astype(np.float32)
+
+
+def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize a [H, W, C] array to float32 [height, width, C] with bilinear sampling."""
+    top, bottom, y_lerp = _axis_weights(image.shape[0], height)
+    left, right, x_lerp = _axis_weights(image.shape[1], width)
+    rows_top = image[top].astype(np.float32)
+    rows_bottom = image[bottom].astype(np.float32)
+    x = x_lerp[None, :, None]
+    upper = rows_top[:, left] + (rows_top[:, right] - rows_top[:, left]) * x
+    lower = rows_bottom[:, left] + (rows_bottom[:, right] - rows_bottom[:, left]) * x
+    return upper + (lower - upper) * y_lerp[:, None, None]
+
+
+def preprocess(data: bytes, height: int, width: int) -> np.ndarray:
+    """Encoded image bytes -> float32 [height, width, 3] in [0, 1], ready for the model."""
+    return resize_bilinear(decode_rgb(data), height, width) / np.float32(255.0)

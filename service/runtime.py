@@ -1,0 +1,142 @@
+"""The worker's model runtime: load and warm up in the background, then classify via the batcher."""
+
+import enum
+import logging
+import threading
+import time
+from contextlib import AbstractContextManager
+
+import numpy as np
+
+from service.backends import ModelBackend, load_backend
+from service.batching import Batcher, QueueFullError
+from service.cpu import threads_per_worker
+from service.errors import ApiError
+from service.metrics import Metrics
+from service.model_store import ModelArtifact, load_artifact
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "1"
+
+
+class State(enum.Enum):
+    """Lifecycle of the worker's model, as the TF-Serving status API names it."""
+
+    LOADING = "LOADING"
+    AVAILABLE = "AVAILABLE"
+    FAILED = "FAILED"
+    UNLOADING = "UNLOADING"
+
+
+class ModelRuntime:
+    """Holds the loaded model of this worker and answers readiness."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self._metrics = metrics
+        self.state = State.LOADING
+        self.error = ""
+        self.artifact: ModelArtifact | None = None
+        self._batcher: Batcher | None = None
+        self._started = threading.Event()
+
+    @property
+    def ready(self) -> bool:
+        """True once loaded and warmed up, false again while draining."""
+        return self.state is State.AVAILABLE
+
+    def start(self) -> None:
+        """Load in a background thread so liveness answers while the model loads."""
+        if not self._started.is_set():
+            self._started.set()
+            threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+
+    def drain(self) -> None:
+        """Readiness goes false; requests already accepted still complete."""
+        self.state = State.UNLOADING
+        self._metrics.ready.set(0)
+
+    def _load(self) -> None:
+        began = time.perf_counter()
+        settings = self.settings
+        try:
+            artifact = load_artifact(
+                settings.model_base_path, settings.model_name, settings.model_version
+            )
+            threads = threads_per_worker(settings.gunicorn_workers)
+            backend = load_backend(settings.model_backend, artifact, threads)
+            self._warm_up(backend, artifact)
+        except Exception as error:  # any failure must leave the worker alive and not ready
+            self.error = f"{type(error).__name__}: {error}"
+            self.state = State.FAILED
+            log.error("model not loaded, service stays not ready: %s", self.error)
+            return
+        self._batcher = Batcher(
+            backend.predict,
+            max_size=settings.batch_max_size,
+            timeout_s=settings.batch_timeout_ms / 1000,
+            capacity=settings.batch_queue_capacity,
+            observer=self._metrics,
+        ).start()
+        self.artifact = artifact
+        self._metrics.model_info.labels(artifact.name, str(artifact.version), backend.name).set(1)
+        self._metrics.ready.set(1)
+        if self.state is State.LOADING:
+            self.state = State.AVAILABLE
+        log.info(
+            "model ready",
+            extra={
+                "model": artifact.name,
+                "version": artifact.version,
+                "backend": backend.name,
+                "threads": threads,
+                "seconds": round(time.perf_counter() - began, 3),
+            },
+        )
+
+    def _warm_up(self, backend: ModelBackend, artifact: ModelArtifact) -> None:
+        # The first calls build kernels and allocate; do them before readiness, at every batch
+        # size the batcher will ask for, so no user request pays for it.
+        for size in range(1, self.settings.batch_max_size + 1):
+            backend.predict(np.zeros((size, artifact.height, artifact.width, 3), np.float32))
+
+    def resolve(self, name: str, version: str | None) -> ModelArtifact:
+        """The loaded artifact if `name`/`version` address it; 404 or 503 otherwise."""
+        if name != self.settings.model_name:
+            raise ApiError(
+                404, f"model {name!r} not found (this server serves {self.settings.model_name!r})"
+            )
+        artifact = self.artifact
+        if artifact is None:
+            raise self._not_ready()
+        if version is not None and version != str(artifact.version):
+            raise ApiError(
+                404,
+                f"version {version!r} of model {name!r} not found "
+                f"(serving version {artifact.version})",
+            )
+        return artifact
+
+    def _not_ready(self) -> ApiError:
+        return ApiError(
+            503,
+            f"model {self.settings.model_name!r} is not ready ({self.state.value})",
+            {"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+    def expecting(self) -> AbstractContextManager[None]:
+        """Context manager announcing an upcoming classify() to the batcher."""
+        if self._batcher is None:
+            raise self._not_ready()
+        return self._batcher.expecting()
+
+    def classify(self, rows: np.ndarray) -> np.ndarray:
+        """float32 [n, H, W, 3] -> probabilities [n, classes], batched with concurrent calls."""
+        if self._batcher is None:
+            raise self._not_ready()
+        try:
+            future = self._batcher.submit(rows)
+        except QueueFullError as error:
+            raise ApiError(503, str(error), {"Retry-After": RETRY_AFTER_SECONDS}) from None
+        return future.result()

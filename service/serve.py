@@ -1,0 +1,49 @@
+"""`python -m service.serve --env ENV`: serve ENV's latest model on localhost, training one if none.
+
+A developer entry point (`make serve`); the container runs gunicorn directly.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+from envconfig import REPO_ROOT, EnvironmentError, load_environment
+from service.model_store import available_versions
+from service.settings import Settings, SettingsError
+
+MODELS_DIR = REPO_ROOT / "models"
+GUNICORN_CONFIG = REPO_ROOT / "service" / "gunicorn.conf.py"
+
+
+def main(argv: list[str]) -> int:
+    """Validate, train if needed, then replace this process with gunicorn."""
+    parser = argparse.ArgumentParser(prog="python -m service.serve", description=__doc__)
+    parser.add_argument("--env", required=True, help="environment: environments/Pulumi.<env>.yaml")
+    args = parser.parse_args(argv)
+    environ = {**os.environ, "MODEL_BASE_PATH": str(MODELS_DIR / args.env)}
+    try:
+        load_environment(args.env)
+        settings = Settings.from_env(environ)
+    except (EnvironmentError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not available_versions(settings.model_base_path, settings.model_name):
+        print(f"no model under {settings.model_base_path}: training one first", file=sys.stderr)
+        trained = subprocess.run(
+            [sys.executable, "-m", "training", "--env", args.env], cwd=REPO_ROOT
+        )
+        if trained.returncode != 0:
+            return trained.returncode
+    bind = f"127.0.0.1:{settings.port}"
+    print(
+        f"serving {settings.model_base_path / settings.model_name} on http://{bind}",
+        file=sys.stderr,
+    )
+    command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG), "--bind", bind]
+    os.chdir(REPO_ROOT)
+    os.execve(sys.executable, command, environ)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
