@@ -29,14 +29,16 @@ BATCH_SIZE = 32
 MIN_SECONDS = 3.0
 
 
-def throughput(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> float:
-    """Images per second over passes of full batches of `images`, for at least MIN_SECONDS."""
+def throughput(
+    predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, min_seconds: float
+) -> float:
+    """Images per second over passes of full batches of `images`, for at least `min_seconds`."""
     # Full batches only: a LiteRT interpreter re-allocates whenever the batch size changes.
     starts = range(0, len(images) - BATCH_SIZE + 1, BATCH_SIZE)
     batches = [images[start : start + BATCH_SIZE] for start in starts]
     predict(batches[0])
     count, started = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < MIN_SECONDS:
+    while (elapsed := time.perf_counter() - started) < min_seconds:
         for batch in batches:
             predict(batch)
         count += len(batches) * BATCH_SIZE
@@ -54,7 +56,7 @@ def held_out_images(version_dir: Path, metadata: dict) -> tuple[np.ndarray, np.n
     return images, labels
 
 
-def benchmark(version_dir: Path) -> str:
+def benchmark(version_dir: Path, min_seconds: float = MIN_SECONDS) -> str:
     """Measure every variant of the model in `version_dir`; return the report as Markdown."""
     metadata = json.loads((version_dir / METADATA_FILE).read_text())
     images, labels = held_out_images(version_dir, metadata)
@@ -73,7 +75,7 @@ def benchmark(version_dir: Path) -> str:
         variants[f"LiteRT {name}"] = (LiteRTClassifier(path).predict, path.stat().st_size)
     rows = []
     for name, (predict, size) in variants.items():
-        rate = throughput(predict, images)
+        rate = throughput(predict, images, min_seconds)
         rows.append(
             f"| {name} | {accuracy(predict(images), labels):.4f} | {size / 1024:.0f} | {rate:.0f} |"
         )
@@ -84,7 +86,7 @@ def benchmark(version_dir: Path) -> str:
             "",
             f"Model: {metadata['environment']} version {metadata['version']} "
             f"({metadata['input']['height']}x{metadata['input']['width']}x3, "
-            f"{len(images)} test images, batches of {BATCH_SIZE}, >= {MIN_SECONDS:.0f} s each).",
+            f"{len(images)} test images, batches of {BATCH_SIZE}, >= {min_seconds:g} s each).",
             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, TensorFlow {tf.__version__}.",
             "Rerun: `python -m training.benchmark --env <env>`.",
             "",

@@ -27,29 +27,39 @@ class TrainingConfig(BaseModel):
     )
 
     dataset: Literal["digits", "folder"] = Field(
-        "digits",
+        default="digits",
         description="digits: write scikit-learn's digits into data_dir if it does not exist; "
         "folder: data_dir must already hold <class>/*.png|jpg",
     )
-    data_dir: Path = Field(Path("data/digits"), description="class-per-folder image dataset")
-    models_dir: Path = Field(Path("models"), description="artifacts go to <models_dir>/<env>/")
-    image_size: int = Field(
-        224, ge=32, description="model input height and width in pixels (3 conv+pool stages)"
+    data_dir: Path = Field(
+        default=Path("data/digits"), description="class-per-folder image dataset"
     )
-    epochs: int = Field(10, ge=1, description="training epochs")
-    batch_size: int = Field(32, ge=1, description="images per training step")
-    learning_rate: float = Field(1e-3, gt=0, description="adam learning rate")
-    seed: int = Field(42, ge=0, description="seed for the split, weights, shuffling")
-    validation_fraction: float = Field(0.15, gt=0, lt=1, description="share held for validation")
-    test_fraction: float = Field(0.15, gt=0, lt=1, description="share held out for the test")
+    models_dir: Path = Field(
+        default=Path("models"), description="artifacts go to <models_dir>/<env>/"
+    )
+    image_size: int = Field(
+        default=224,
+        ge=32,
+        description="model input height and width in pixels (3 conv+pool stages)",
+    )
+    epochs: int = Field(default=10, ge=1, description="training epochs")
+    batch_size: int = Field(default=32, ge=1, description="images per training step")
+    learning_rate: float = Field(default=1e-3, gt=0, description="adam learning rate")
+    seed: int = Field(default=42, ge=0, description="seed for the split, weights, shuffling")
+    validation_fraction: float = Field(
+        default=0.15, gt=0, lt=1, description="share held for validation"
+    )
+    test_fraction: float = Field(
+        default=0.15, gt=0, lt=1, description="share held out for the test"
+    )
     max_images_per_class: int | None = Field(
-        None, ge=3, description="use at most this many images of each class (tiny runs)"
+        default=None, ge=3, description="use at most this many images of each class (tiny runs)"
     )
     representative_images: int = Field(
-        200, ge=1, description="training images that calibrate the int8 quantisation"
+        default=200, ge=1, description="training images that calibrate the int8 quantisation"
     )
-    pruning_sparsity: float = Field(0.5, ge=0, lt=1, description="target weight sparsity")
-    pruning_epochs: int = Field(2, ge=1, description="fine-tuning epochs while pruning")
+    pruning_sparsity: float = Field(default=0.5, ge=0, lt=1, description="target weight sparsity")
+    pruning_epochs: int = Field(default=2, ge=1, description="fine-tuning epochs while pruning")
 
     @field_validator("data_dir", "models_dir")
     @classmethod
