@@ -1,0 +1,96 @@
+"""Run the pinned helm binaries on chart/ and read what they render."""
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from envconfig import REPO_ROOT, load_environment
+from toolchain.paths import bin_dir
+
+CHART_DIR = REPO_ROOT / "chart"
+HELM_BINARIES = ("helm", "helm4")
+RELEASE = "image-classifier"
+
+# What the Pulumi program adds to an environment's chart section (infra/release.py:
+# release_values): the built image pinned by digest, the model version, and the auth token
+# from the stack's encrypted `authToken` when the chart section enables auth without a Secret.
+PULUMI_IMAGE = {
+    "repository": "localhost/image-classifier",
+    "tag": "3-0123abc",
+    "digest": "sha256:" + "ab" * 32,
+}
+PULUMI_MODEL_VERSION = "3"
+PULUMI_AUTH_TOKEN = "token-from-pulumi-secret"
+
+
+# Rendered manifests: one dict per Kubernetes object.
+Docs = list[dict[str, Any]]
+
+
+class HelmError(RuntimeError):
+    """helm exited non-zero; the message holds its stderr."""
+
+
+def helm(*args: str, binary: str = "helm", kubeconfig: Path | None = None) -> str:
+    """Run a pinned helm and return stdout; raise HelmError with its output when it fails."""
+    command = [str(bin_dir() / binary), *args]
+    if kubeconfig is not None:
+        command += ["--kubeconfig", str(kubeconfig)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        # `helm lint` reports its findings on stdout, the other commands on stderr.
+        raise HelmError(
+            f"{' '.join(command)} failed (exit {result.returncode}):\n"
+            f"{result.stdout}{result.stderr}"
+        )
+    return result.stdout
+
+
+def release_values(environment: str) -> dict[str, Any]:
+    """An environment's chart section plus what the Pulumi program injects at release time."""
+    chart = load_environment(environment).chart
+    values = dict(chart)
+    values["image"] = {**chart.get("image", {}), **PULUMI_IMAGE}
+    values["model"] = {**chart.get("model", {}), "version": PULUMI_MODEL_VERSION}
+    auth = chart.get("auth", {})
+    if auth.get("enabled") and not auth.get("existingSecret"):
+        values["auth"] = {**auth, "token": PULUMI_AUTH_TOKEN}
+    return values
+
+
+def write_values(values: dict[str, Any], directory: Path, name: str = "values") -> Path:
+    """Write a values file for `helm -f`."""
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(values, sort_keys=False))
+    return path
+
+
+def template(
+    values_files: Sequence[Path] = (),
+    *extra: str,
+    binary: str = "helm",
+    release: str = RELEASE,
+) -> str:
+    """`helm template` of chart/ (tests included) with the given values files."""
+    files = [arg for path in values_files for arg in ("-f", str(path))]
+    return helm("template", release, str(CHART_DIR), *files, *extra, binary=binary)
+
+
+def manifests(rendered: str) -> Docs:
+    """The non-empty documents of a rendered stream."""
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def by_kind(docs: Docs, kind: str) -> Docs:
+    """The documents of one kind."""
+    return [doc for doc in docs if doc["kind"] == kind]
+
+
+def one(docs: Docs, kind: str, name: str | None = None) -> dict[str, Any]:
+    """The single document of `kind` (named `name` when given)."""
+    found = [doc for doc in by_kind(docs, kind) if name is None or doc["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} named {name or 'anything'}, got {len(found)}"
+    return found[0]
