@@ -1,0 +1,94 @@
+"""A real gunicorn running the service on a free port, for tests and the benchmark."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from envconfig import REPO_ROOT
+from service.settings import Settings
+
+GUNICORN_CONFIG = REPO_ROOT / "service" / "gunicorn.conf.py"
+SERVICE_VARIABLES = {name.upper() for name in Settings.model_fields}
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """A started gunicorn master; `url` is its base URL, `log` its combined output."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+    started: float = field(default_factory=time.monotonic)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        """GET url+path."""
+        return requests.get(self.url + path, timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        """POST url+path."""
+        return requests.post(self.url + path, timeout=30, **kwargs)
+
+    def wait_until(self, path: str, status: int, timeout: float) -> float:
+        """Poll `path` until it answers `status`; seconds waited, or AssertionError with the log."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout:
+            if self.process.poll() is not None:
+                raise AssertionError(f"gunicorn exited ({self.process.returncode}):\n{self.tail()}")
+            try:
+                if self.get(path).status_code == status:
+                    return time.monotonic() - began
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{path} did not answer {status} within {timeout}s:\n{self.tail()}")
+
+    def worker_pids(self) -> list[int]:
+        """PIDs of the master's worker processes."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def tail(self, lines: int = 40) -> str:
+        """The last lines of the server's output."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM the master and wait for it (SIGKILL after 30 s)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(model_base: Path, log: Path, **variables: str) -> Server:
+    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert")."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"PORT": str(port), "MODEL_BASE_PATH": str(model_base), **variables}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(process=process, url=f"http://127.0.0.1:{port}", log=log)
