@@ -30,11 +30,18 @@ Chart name and version, as used by the helm.sh/chart label.
 {{- end }}
 
 {{/*
+Version label: the image tag (`<model-version>-<git-sha>`) when set, else the chart's appVersion.
+*/}}
+{{- define "image-classifier.version" -}}
+{{- default .Chart.AppVersion .Values.image.tag | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
 Labels every object carries, except the selector labels.
 */}}
 {{- define "image-classifier.commonLabels" -}}
 helm.sh/chart: {{ include "image-classifier.chart" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ include "image-classifier.version" . | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "image-classifier.name" . }}
 {{- end }}

@@ -124,18 +124,20 @@ def test_auth_off_means_no_token_setting(default_manifests: Docs) -> None:
 
 
 def test_settings_are_exactly_the_service_contract() -> None:
-    docs = _render("--set", "model.version=7,auth.enabled=true,auth.token=t,batching.maxSize=4")
+    model = "model.version=7,model.backend=litert"
+    docs = _render("--set", f"{model},auth.enabled=true,auth.token=t,batching.maxSize=4")
     settings = _settings(docs)
     assert set(settings) == SERVICE_SETTINGS
     assert settings["PORT"] == "8080"
-    assert settings["MODEL_VERSION"] == "7"
+    assert (settings["MODEL_VERSION"], settings["MODEL_BACKEND"]) == ("7", "litert")
     assert settings["BATCH_MAX_SIZE"] == "4"
     assert settings["MAX_REQUEST_BYTES"] == "10485760"
     assert _server(docs)["envFrom"] == [{"configMapRef": {"name": FULLNAME}}]
 
 
-def test_unset_model_version_serves_the_latest(default_manifests: Docs) -> None:
-    assert "MODEL_VERSION" not in _settings(default_manifests)
+def test_unset_model_version_and_backend_are_left_to_the_image(default_manifests: Docs) -> None:
+    settings = _settings(default_manifests)
+    assert "MODEL_VERSION" not in settings and "MODEL_BACKEND" not in settings
 
 
 def test_digest_wins_over_tag(rendered_environments: dict[str, Docs]) -> None:
@@ -146,8 +148,9 @@ def test_digest_wins_over_tag(rendered_environments: dict[str, Docs]) -> None:
 def test_tag_defaults_to_app_version(default_manifests: Docs) -> None:
     app_version = _deployment(default_manifests)["metadata"]["labels"]["app.kubernetes.io/version"]
     assert _server(default_manifests)["image"] == f"localhost/image-classifier:{app_version}"
-    tagged = _server(_render("--set", "image.tag=3-abc"))
-    assert tagged["image"] == "localhost/image-classifier:3-abc"
+    tagged = _deployment(_render("--set", "image.tag=3-abc"))
+    assert tagged["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":3-abc")
+    assert tagged["metadata"]["labels"]["app.kubernetes.io/version"] == "3-abc"
 
 
 def _assert_hardened(pod: dict[str, Any]) -> None:

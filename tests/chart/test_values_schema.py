@@ -22,6 +22,7 @@ REJECTED_BY_SCHEMA: list[Case] = [
     ("short-digest", ["--set", "image.digest=sha256:abc"], ["'/image/digest'"]),
     ("unknown-backend", ["--set", "model.backend=onnx"], ["'/model/backend'"]),
     ("zero-workers", ["--set", "gunicorn.workers=0"], ["'/gunicorn/workers'"]),
+    ("batch-above-service-limit", ["--set", "batching.maxSize=2048"], ["'/batching/maxSize'"]),
 ]
 
 # Checks across keys live in the templates (`fail`). `helm lint` renders leniently and reports
