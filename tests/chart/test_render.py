@@ -247,10 +247,14 @@ def test_every_object_carries_the_standard_labels(default_manifests: Docs) -> No
         assert re.fullmatch(r"image-classifier-\d+\.\d+\.\d+", labels["helm.sh/chart"])
 
 
+def _is_test_object(doc: dict[str, Any]) -> bool:
+    return doc["metadata"]["labels"].get("app.kubernetes.io/component") == "test"
+
+
 def test_long_release_names_are_cut_to_63_characters() -> None:
     release = "r" * 53  # the longest name helm accepts
     docs = manifests(template((), release=release))
-    names = {doc["metadata"]["name"] for doc in docs if doc["kind"] not in ("Pod", "ConfigMap")}
+    names = {doc["metadata"]["name"] for doc in docs if not _is_test_object(doc)}
     assert names == {f"{release}-image-cla"}
     assert len(f"{release}-image-cla") == 63
 
@@ -267,7 +271,7 @@ def test_service_selects_the_server_pods_but_not_the_test_pod(
 
 def test_network_policy_admits_only_port_8080_from_the_listed_peers() -> None:
     docs = _render("--set", "networkPolicy.from[0].namespaceSelector.matchLabels.team=edge")
-    spec = one(docs, "NetworkPolicy")["spec"]
+    spec = one(docs, "NetworkPolicy", FULLNAME)["spec"]
     assert spec["policyTypes"] == ["Ingress", "Egress"]
     assert spec["egress"] == []
     [rule] = spec["ingress"]
@@ -278,6 +282,18 @@ def test_network_policy_admits_only_port_8080_from_the_listed_peers() -> None:
             "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "test",
         }}},
     ]  # fmt: skip
+
+
+def test_test_pod_may_only_reach_the_server_pods(default_manifests: Docs) -> None:
+    policy = one(default_manifests, "NetworkPolicy", SMOKE_TEST)["spec"]
+    test_labels = one(default_manifests, "Pod", SMOKE_TEST)["metadata"]["labels"].items()
+    assert policy["podSelector"]["matchLabels"].items() <= test_labels
+    assert policy["ingress"] == []
+    to_server, dns = policy["egress"]
+    server_selector = _deployment(default_manifests)["spec"]["selector"]
+    assert to_server["to"] == [{"podSelector": server_selector}]
+    assert to_server["ports"] == [{"port": 8080, "protocol": "TCP"}]
+    assert {port["port"] for port in dns["ports"]} == {53}
 
 
 def test_service_monitor_needs_the_prometheus_operator_api() -> None:
