@@ -56,6 +56,7 @@ class ModelRuntime:
         """Readiness goes false; requests already accepted still complete."""
         self.state = State.UNLOADING
         self._metrics.ready.set(0)
+        log.info("draining: not ready, finishing accepted requests")
 
     def _load(self) -> None:
         began = time.perf_counter()
