@@ -1,14 +1,14 @@
 """The model artifact an image bakes in: `models/<env>/image-classifier/<version>/` (contract 1)."""
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from envconfig import REPO_ROOT
+from training.artifacts import METADATA_FILE, latest_version_dir, sha256_file
 
-MODEL_NAME = "image-classifier"
+MODELS_DIR = REPO_ROOT / "models"
 
 
 class ArtifactError(RuntimeError):
@@ -29,55 +29,32 @@ class ModelArtifact:
         return dict(self.metadata.get("files") or {})
 
 
-def models_dir(env: str) -> Path:
-    """Where `make train ENV=env` writes the environment's model versions."""
-    return REPO_ROOT / "models" / env / MODEL_NAME
-
-
 def latest_model(env: str) -> ModelArtifact:
-    """The environment's newest version (numeric versions compare as numbers), verified."""
-    directory = models_dir(env)
-    versions = [path for path in directory.glob("*") if (path / "metadata.json").is_file()]
-    if not versions:
+    """The environment's newest published version, its files checked against its metadata."""
+    path = latest_version_dir(MODELS_DIR, env)
+    if path is None:
         raise ArtifactError(
-            f"no trained model in {directory} (no <version>/metadata.json): "
-            f"run `make train ENV={env}` first"
+            f"no trained model under {MODELS_DIR / env}: run `make train ENV={env}` first"
         )
-    return load_model(max(versions, key=_version_order))
+    return load_model(path)
 
 
 def load_model(path: Path) -> ModelArtifact:
     """Read a version directory's metadata.json and check every listed file's sha256."""
-    metadata_file = path / "metadata.json"
+    metadata_file = path / METADATA_FILE
     try:
         metadata = json.loads(metadata_file.read_text())
     except (OSError, ValueError) as error:
         raise ArtifactError(f"{metadata_file}: unreadable model metadata: {error}") from error
-    version = str(metadata.get("version", ""))
-    if version != path.name:
-        raise ArtifactError(
-            f"{metadata_file}: version {version!r} but the directory is {path.name!r}"
-        )
-    artifact = ModelArtifact(path=path, version=version, metadata=metadata)
+    artifact = ModelArtifact(path=path, version=path.name, metadata=metadata)
+    if str(metadata.get("version")) != path.name:
+        raise ArtifactError(f"{metadata_file}: 'version' is not the directory's name {path.name}")
     if not artifact.files:
         raise ArtifactError(f"{metadata_file}: 'files' lists no file with its sha256")
     for relative, expected in artifact.files.items():
         actual = sha256_file(path / relative)
         if actual != expected:
             raise ArtifactError(
-                f"{path / relative}: sha256 {actual}, metadata.json says {expected}"
+                f"{path / relative}: sha256 {actual}, {METADATA_FILE} has {expected}"
             )
     return artifact
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes (streamed: SavedModel variables can be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _version_order(path: Path) -> tuple[int, int, str]:
-    return (1, int(path.name), "") if path.name.isdigit() else (0, 0, path.name)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,30 +150,77 @@ def _build_variant(
         "CREATED": revision.created,
         "SOURCE": revision.source,
     }
+    # Also given as --label: podman 4.3's layer cache ignores ARG values in a LABEL step, so
+    # a new revision alone would otherwise reuse the previous image with its old labels.
+    labels = {
+        "org.opencontainers.image.version": artifact.version,
+        "org.opencontainers.image.revision": revision.sha,
+        "org.opencontainers.image.created": revision.created,
+        "org.opencontainers.image.source": revision.source,
+    }
     args = ["build", "--pull=never", "--layers", "--file", str(CONTAINERFILE), "--tag", reference]
     for name, value in build_args.items():
         args += ["--build-arg", f"{name}={value}"]
+    for name, value in labels.items():
+        args += ["--label", f"{name}={value}"]
     with step(f"podman build {reference} ({backend})"):
         podman([*args, str(REPO_ROOT)], quiet=False)
-    archive = IMAGES_DIR / f"{env}{archive_suffix}.oci.tar"
-    with step(f"podman save {reference} to {archive.relative_to(REPO_ROOT)}"):
-        IMAGES_DIR.mkdir(parents=True, exist_ok=True)
-        partial = archive.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        podman(["save", "--format", "oci-archive", "--output", str(partial), reference])
-        partial.rename(archive)
     inspected = json.loads(podman(["image", "inspect", reference]))[0]
+    archive = IMAGES_DIR / f"{env}{archive_suffix}.oci.tar"
+    _save(reference, inspected["Id"], archive)
     return ImageInfo(
         reference=reference,
         repository=REPOSITORY,
         tag=tag,
         digest=inspected["Digest"],
+        archive_digest=_archive_digest(archive),
         image_id=inspected["Id"],
         backend=backend,
         model_version=artifact.version,
         size_bytes=int(inspected["Size"]),
         archive=str(archive.relative_to(REPO_ROOT)),
     )
+
+
+def _save(reference: str, image_id: str, archive: Path) -> None:
+    """`podman save` the image as an OCI archive, unless the archive already holds it."""
+    name = archive.relative_to(REPO_ROOT)
+    if archive.is_file() and _archive_holds(archive, reference, image_id):
+        say(f"{name}: already holds {reference}")
+        return
+    with step(f"podman save {reference} to {name}"):
+        IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        podman(["save", "--format", "oci-archive", "--output", str(partial), reference])
+        partial.rename(archive)
+
+
+def _archive_holds(archive: Path, reference: str, image_id: str) -> bool:
+    """Whether the archive is this image under this name (its config blob is the image id)."""
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        member = tar.extractfile("index.json") if "index.json" in names else None
+        index = json.load(member) if member is not None else {"manifests": []}
+    named = [
+        m.get("annotations", {}).get("org.opencontainers.image.ref.name")
+        for m in index["manifests"]
+    ]
+    return named == [reference] and f"blobs/sha256/{image_id}" in names
+
+
+def _archive_digest(archive: Path) -> str:
+    """The digest of the one manifest listed in an OCI archive's index.json."""
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("index.json")
+        if member is None:
+            raise RuntimeError(f"{archive}: no index.json, not an OCI archive")
+        manifests = json.load(member)["manifests"]
+    if len(manifests) != 1:
+        raise RuntimeError(
+            f"{archive}: expected one manifest in index.json, found {len(manifests)}"
+        )
+    return str(manifests[0]["digest"])
 
 
 def _file_hash(path: Path) -> str:

@@ -17,7 +17,11 @@ class ImageInfo:
     reference: str
     repository: str
     tag: str
+    # Manifest digest in podman's storage: `repository@digest` runs the image here.
     digest: str
+    # Manifest digest inside the OCI archive (gzip layers): what a registry holds once the
+    # archive is copied there unchanged (`skopeo copy oci-archive:ARCHIVE docker://…`).
+    archive_digest: str
     image_id: str
     backend: str
     model_version: str

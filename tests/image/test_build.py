@@ -1,0 +1,59 @@
+"""The build record and archives: what Pulumi deploys; unchanged inputs change nothing."""
+
+import json
+import re
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from envconfig import REPO_ROOT
+from imagebuild.build import build_environment
+from imagebuild.record import ImageRecord, record_path
+
+pytestmark = pytest.mark.image
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def test_record_names_both_images_by_model_version_and_revision(
+    image_record: ImageRecord, local_model: Path
+) -> None:
+    data = json.loads(record_path("local").read_text())
+    base = f"localhost/image-classifier:{local_model.name}-{image_record.revision}"
+    assert data["reference"] == base
+    assert data["slim"]["reference"] == f"{base}-slim"
+    for entry in (data, data["slim"]):
+        assert entry["model_version"] == local_model.name
+        assert DIGEST.match(entry["digest"]) and DIGEST.match(entry["archive_digest"])
+    assert re.fullmatch(r"[0-9a-f]{64}", data["inputs_sha256"])
+
+
+def test_slim_image_is_smaller(image_record: ImageRecord) -> None:
+    assert image_record.slim.size_bytes < image_record.image.size_bytes
+
+
+@pytest.mark.parametrize("variant", ["image", "slim"])
+def test_archive_is_an_oci_archive_of_the_recorded_image(
+    image_record: ImageRecord, variant: str
+) -> None:
+    info = image_record.image if variant == "image" else image_record.slim
+    with tarfile.open(REPO_ROOT / info.archive) as tar:
+        names = set(tar.getnames())
+        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+    assert "oci-layout" in names
+    [manifest] = index["manifests"]
+    assert manifest["digest"] == info.archive_digest
+    assert manifest["annotations"]["org.opencontainers.image.ref.name"] == info.reference
+    assert f"blobs/sha256/{info.image_id}" in names
+
+
+def test_rebuild_with_unchanged_inputs_keeps_digests_and_record(
+    image_record: ImageRecord,
+) -> None:
+    # Built twice back to back: other work may commit (a new revision) since the session began.
+    first = build_environment("local", force=True)
+    written = record_path("local").read_bytes()
+    second = build_environment("local", force=True)
+    assert second == first
+    assert record_path("local").read_bytes() == written

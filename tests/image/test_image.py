@@ -1,0 +1,94 @@
+"""The built images, run as they are: user, files, no build tools, read-only root, serving."""
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from testinfra.host import Host
+
+from imagebuild import run
+from imagebuild.podman import podman
+from imagebuild.record import ImageInfo, ImageRecord
+from tests.image.client import accuracy, listening_ports, top_label
+from tests.image.conftest import Digits
+from training.artifacts import sha256_file
+
+pytestmark = pytest.mark.image
+
+BUILD_TOOLS = ("gcc", "cc", "c++", "g++", "ld", "make", "pip", "pip3")
+
+
+def test_runs_as_the_non_root_user_10001(host: Host) -> None:
+    user = host.user()
+    assert (user.uid, user.gid) == (10001, 10001)
+
+
+def test_model_files_match_the_artifact_metadata(host: Host, local_model: Path) -> None:
+    metadata = json.loads((local_model / "metadata.json").read_text())
+    baked = f"/models/image-classifier/{local_model.name}"
+    found = {name: host.file(f"{baked}/{name}").sha256sum for name in metadata["files"]}
+    assert found == metadata["files"]
+    assert host.file(f"{baked}/metadata.json").sha256sum == sha256_file(
+        local_model / "metadata.json"
+    )
+
+
+@pytest.mark.parametrize("tool", BUILD_TOOLS)
+def test_has_no_build_tool(host: Host, tool: str) -> None:
+    assert not host.exists(tool)
+
+
+def test_python_has_no_pip_module(host: Host) -> None:
+    for module in ("pip", "ensurepip"):
+        assert host.run(f"python3 -m {module} --version").rc != 0
+
+
+def test_gunicorn_config_is_in_the_workdir(host: Host) -> None:
+    assert host.file("/app/service/gunicorn.conf.py").is_file
+
+
+def test_root_filesystem_is_read_only_and_tmp_writable(host: Host) -> None:
+    assert "Read-only file system" in host.run("touch /app/probe").stderr
+    assert host.run("touch /tmp/probe && rm /tmp/probe").rc == 0
+
+
+def test_serves_http_on_8080(host: Host) -> None:
+    assert 8080 in listening_ports(host)
+
+
+def test_ready_probe_answers_200(served: run.RunningContainer) -> None:
+    assert requests.get(f"{served.url}/v2/health/ready", timeout=5).status_code == 200
+
+
+def test_labels_name_model_version_and_revision(
+    image: ImageInfo, image_record: ImageRecord, local_model: Path
+) -> None:
+    config = json.loads(podman(["image", "inspect", image.image_id]))[0]["Config"]
+    labels = config["Labels"]
+    assert labels["org.opencontainers.image.version"] == local_model.name
+    assert labels["org.opencontainers.image.revision"] == image_record.revision
+    assert config["User"] == "10001:10001"
+    assert "8080/tcp" in config["ExposedPorts"]
+
+
+def test_backend_matches_the_variant(host: Host, image: ImageInfo) -> None:
+    has_tensorflow = host.run("python3 -c 'import tensorflow'").rc == 0
+    assert has_tensorflow == (image.backend == "tensorflow")
+
+
+def test_a_digit_gets_its_class(served: run.RunningContainer, digits: Digits) -> None:
+    zero = next(picture for picture, label in digits.test if label == "0")
+    assert top_label(served.url, zero) == "0"
+
+
+def test_test_split_accuracy_matches_training(
+    served: run.RunningContainer, digits: Digits, local_model: Path, image: ImageInfo
+) -> None:
+    metadata = json.loads((local_model / "metadata.json").read_text())
+    expected = (
+        metadata["metrics"]["test_accuracy"]
+        if image.backend == "tensorflow"
+        else metadata["litert"]["int8"]["accuracy"]
+    )
+    assert accuracy(served.url, digits.test) >= expected - 0.02
