@@ -11,8 +11,8 @@ from pathlib import Path
 from envconfig import EnvironmentError, load_environment
 from envconfig.environments import ENVIRONMENTS_DIR
 from training.config import resolve_config
+from training.dataset import prepare_dataset
 from training.errors import TrainingError, one_line
-from training.train import train
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +43,11 @@ def main(argv: list[str]) -> int:
     try:
         environment = load_environment(args.env, args.environments_dir)
         config = resolve_config(environment, overrides)
-        version_dir = train(config, environment.name)
+        dataset = prepare_dataset(config)
+        # Imported late: TensorFlow takes seconds to load, bad input is reported before that.
+        from training.train import train
+
+        version_dir = train(config, environment.name, dataset)
     except (EnvironmentError, TrainingError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from training.config import TrainingConfig
+from training.digits import write_digits
 from training.errors import TrainingError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -126,4 +128,17 @@ def load_dataset(
         classes=tuple(by_class),
         sha256=_sha256(root, everything),
         **splits,
+    )
+
+
+def prepare_dataset(config: TrainingConfig) -> Dataset:
+    """Materialise the embedded digits if the config asks for them, then load the dataset."""
+    if config.dataset == "digits" and not config.data_dir.exists():
+        write_digits(config.data_dir)
+    return load_dataset(
+        config.data_dir,
+        config.validation_fraction,
+        config.test_fraction,
+        config.seed,
+        config.max_images_per_class,
     )

@@ -13,8 +13,7 @@ import tensorflow as tf
 
 from training.artifacts import MODEL_NAME, model_root
 from training.config import TrainingConfig
-from training.dataset import Dataset, load_dataset
-from training.digits import write_digits
+from training.dataset import Dataset
 from training.evaluate import (
     accuracy,
     per_class_metrics,
@@ -32,19 +31,6 @@ from training.staging import publish, staging_dir
 
 # Images whose encoded bytes are pushed through the exported `serving_default` as a check.
 EXPORT_CHECK_IMAGES = 16
-
-
-def prepare_dataset(config: TrainingConfig) -> Dataset:
-    """Materialise the embedded digits if asked to, then scan, check and split the dataset."""
-    if config.dataset == "digits" and not config.data_dir.exists():
-        write_digits(config.data_dir)
-    return load_dataset(
-        config.data_dir,
-        config.validation_fraction,
-        config.test_fraction,
-        config.seed,
-        config.max_images_per_class,
-    )
 
 
 def fit(model: keras.Model, config: TrainingConfig, dataset: Dataset) -> dict[str, list[float]]:
@@ -78,9 +64,8 @@ def litert_variant(
     }
 
 
-def train(config: TrainingConfig, environment: str) -> Path:
-    """Train `environment`'s model per `config`; return the published version directory."""
-    dataset = prepare_dataset(config)
+def train(config: TrainingConfig, environment: str, dataset: Dataset) -> Path:
+    """Train `environment`'s model on `dataset` per `config`; return the published version dir."""
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
 
