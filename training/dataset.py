@@ -35,6 +35,10 @@ class Dataset:
     validation: Split
     test: Split
 
+    def splits(self) -> dict[str, Split]:
+        """The three parts by name."""
+        return {"train": self.train, "validation": self.validation, "test": self.test}
+
     def sample(self, split: Split, count: int, seed: int) -> Split:
         """At most `count` images of `split`, drawn with `seed` across all classes."""
         rng = np.random.default_rng(seed)

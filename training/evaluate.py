@@ -1,16 +1,39 @@
 """Evaluation: accuracy, per-class precision/recall, confusion matrix and training-curve plots."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from training.dataset import Dataset
+from training.input_pipeline import image_array
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The model's predictions on the held-out test split."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    probabilities: np.ndarray
+    accuracy: float
 
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Share of images whose most probable class is the label."""
     return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+
+def evaluate_model(model: keras.Model, dataset: Dataset, image_size: int) -> Evaluation:
+    """Predict the test split and score it."""
+    images = image_array(dataset, dataset.test, image_size)
+    labels = np.array(dataset.test.labels)
+    probabilities = model.predict(images, verbose=0)
+    return Evaluation(images, labels, probabilities, accuracy(probabilities, labels))
 
 
 def per_class_metrics(
