@@ -78,12 +78,20 @@ _TF_PREDICT = {
         "inputs": {"oneOf": [{"type": "array", "items": _B64}, _TENSOR]},
     },
 }
+_V2_PARAMETERS = {
+    "type": "object",
+    "properties": {
+        "binary_data_output": {"type": "boolean"},
+        "binary_data_size": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
 _V2_INFER = {
     "type": "object",
     "required": ["inputs"],
     "properties": {
         "id": {"type": "string"},
-        "parameters": {"type": "object"},
+        "parameters": _V2_PARAMETERS,
         "inputs": {
             "type": "array",
             "items": {
@@ -93,12 +101,32 @@ _V2_INFER = {
                     "name": {"type": "string", "enum": ["images", "inputs"]},
                     "datatype": {"type": "string", "enum": ["BYTES", "FP32"]},
                     "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                    "parameters": {"type": "object"},
-                    "data": {"type": "array"},
+                    "parameters": _V2_PARAMETERS,
+                    "data": {
+                        "description": "row-major, flat: base64 strings (BYTES) or numbers (FP32)",
+                        "type": "array",
+                        "items": {
+                            "anyOf": [{"type": "string", "format": "byte"}, {"type": "number"}]
+                        },
+                    },
                 },
             },
         },
-        "outputs": {"type": "array", "items": {"type": "object"}},
+        "outputs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "enum": ["probabilities"]},
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"binary_data": {"type": "boolean"}},
+                        "additionalProperties": False,
+                    },
+                },
+            },
+        },
     },
 }
 _IMAGE = {"schema": {"type": "string", "format": "binary"}}
