@@ -174,7 +174,7 @@ def float32_weight_bytes(version_dir: Path) -> int:
     reader = tf.train.load_checkpoint(str(version_dir / "variables" / "variables"))
     shapes = reader.get_variable_to_shape_map()
     return sum(
-        4 * int(np.prod(shape)) for key, shape in shapes.items() if key.startswith("variables/")
+        4 * int(np.prod(shape)) for key, shape in shapes.items() if key.startswith("weights/")
     )
 
 

@@ -12,14 +12,15 @@ from training.artifacts import model_root
 
 pytestmark = pytest.mark.training
 
+VARIABLES = "variables/variables.data-00000-of-00001"
 TINY = ["--env", "local", "--epochs", "1", "--max-images-per-class", "15"]
 
 
 def saved_weights(version_dir: Path) -> list[np.ndarray]:
     """The model weights as stored in the SavedModel's checkpoint, in layer order."""
     reader = tf.train.load_checkpoint(str(version_dir / "variables" / "variables"))
-    count = sum(1 for key in reader.get_variable_to_shape_map() if key.startswith("variables/"))
-    return [reader.get_tensor(f"variables/{i}/.ATTRIBUTES/VARIABLE_VALUE") for i in range(count)]
+    count = sum(1 for key in reader.get_variable_to_shape_map() if key.startswith("weights/"))
+    return [reader.get_tensor(f"weights/{i}/.ATTRIBUTES/VARIABLE_VALUE") for i in range(count)]
 
 
 def train_tiny(models: Path, *extra: str) -> Path:
@@ -45,6 +46,7 @@ def test_retraining_is_byte_identical_and_the_seed_matters(tmp_path: Path) -> No
         metadata(first)["training"]["weights_sha256"]
         == metadata(second)["training"]["weights_sha256"]
     )
+    assert metadata(first)["files"][VARIABLES] == metadata(second)["files"][VARIABLES]
     other_seed = train_tiny(tmp_path, "--seed", "7")
     assert saved_weights(other_seed)[0].tobytes() != first_weights[0].tobytes()
     assert sorted(p.name for p in model_root(tmp_path, "local").iterdir()) == ["1", "2", "3"]
