@@ -26,13 +26,19 @@ class PulumiCli:
 
     def environment(self) -> dict[str, str]:
         """Engine settings for every command, with the venv's Python for the program."""
+        path = os.environ.get("PATH", "")
+        if str(bin_dir()) not in path.split(os.pathsep):
+            path = f"{bin_dir()}{os.pathsep}{path}"
         return {
             **os.environ,
             **pulumi_environment(),
-            "PATH": f"{bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": path,
             # The language host (v3.79) ignores Pulumi.yaml's virtualenv option when the 3.260
             # engine sends it, so the program's interpreter is named explicitly.
             "PULUMI_PYTHON_CMD": os.environ.get("PULUMI_PYTHON_CMD", sys.executable),
+            # The local cluster's dynamic provider runs in its own process and imports
+            # localcluster from the repository.
+            "PYTHONPATH": str(REPO_ROOT),
             **self.overrides,
         }
 

@@ -19,8 +19,10 @@ def _validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type != RELEASE_TYPE:
             return
-        props: dict[str, Any] = dict(args.props)
-        values = effective_values(str(props.get("chart", "")), props.get("values") or {})
+        # Only these two: other inputs (the namespace) may be unknown during a preview.
+        chart: str = args.props.get("chart", "")
+        overrides: dict[str, Any] = args.props.get("values") or {}
+        values = effective_values(chart, overrides)
         for problem in rule(values):
             report_violation(problem, None)
 

@@ -1,0 +1,52 @@
+"""A temporary Pulumi project around the real program: own stack files, own file backend.
+
+The committed environments/ files are copied, never changed: `pulumi config set` and the
+passphrase salt that `stack init` writes land in the copy. Pulumi.yaml's `main` points at
+the repository, so the program, chart and policy pack under test are the real ones.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from deploy.pulumi_cli import PulumiCli
+from envconfig import REPO_ROOT
+from imagebuild.build import build_environment
+from imagebuild.record import record_path
+
+
+@pytest.fixture(scope="session")
+def local_image_record(local_model: Path) -> Path:
+    """build/images/local.json for the current model (built by imagebuild when stale)."""
+    build_environment("local")
+    return record_path("local")
+
+
+@pytest.fixture(scope="module")
+def project(
+    tmp_path_factory: pytest.TempPathFactory, local_cluster: Path, local_image_record: Path
+) -> Iterator[PulumiCli]:
+    """A PulumiCli for a temp copy of the project with its own state directory."""
+    root = tmp_path_factory.mktemp("pulumi-project")
+    definition = yaml.safe_load((REPO_ROOT / "Pulumi.yaml").read_text())
+    definition["main"] = os.path.relpath(REPO_ROOT, root)
+    definition["runtime"]["options"]["virtualenv"] = str(REPO_ROOT / ".venv")
+    (root / "Pulumi.yaml").write_text(yaml.safe_dump(definition))
+    shutil.copytree(REPO_ROOT / "environments", root / "environments")
+    state = root / "state"
+    state.mkdir()
+    cli = PulumiCli(
+        project_dir=root,
+        overrides={"PULUMI_BACKEND_URL": f"file://{state}", "KUBECONFIG": str(local_cluster)},
+    )
+    for stack in ("local", "dev"):
+        cli.select_stack(stack)
+        cli.run("config", "set", "imageRecord", str(local_image_record), "--stack", stack)
+    yield cli
+    for stack in ("local", "dev"):
+        if cli.has_stack(stack):
+            cli.run("destroy", "--yes", "--skip-preview", "--stack", stack)
