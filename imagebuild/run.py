@@ -72,14 +72,7 @@ class PodSettings:
 
 def pod_settings(manifests: list[dict[str, Any]], container: str | None = None) -> PodSettings:
     """Read a rendered chart: its Deployment's container (the first, or the named one)."""
-    deployments = [doc for doc in manifests if doc.get("kind") == "Deployment"]
-    if len(deployments) != 1:
-        raise PodSpecError(f"expected one Deployment in the manifests, found {len(deployments)}")
-    pod = deployments[0]["spec"]["template"]["spec"]
-    containers = [c for c in pod["containers"] if container in (None, c["name"])]
-    if not containers:
-        raise PodSpecError(f"the Deployment has no container named {container!r}")
-    spec = containers[0]
+    pod, spec = _pod_and_container(manifests, container)
     security = {**pod.get("securityContext", {}), **spec.get("securityContext", {})}
     ports = {port.get("name"): int(port["containerPort"]) for port in spec.get("ports", [])}
     if not ports:
@@ -96,6 +89,24 @@ def pod_settings(manifests: list[dict[str, Any]], container: str | None = None) 
         container_port=next(iter(ports.values())),
         probes=_probes(spec, ports),
     )
+
+
+def container_image(manifests: list[dict[str, Any]], container: str | None = None) -> str:
+    """The image reference the Deployment's container runs (`repository@sha256:…` when pinned)."""
+    return str(_pod_and_container(manifests, container)[1]["image"])
+
+
+def _pod_and_container(
+    manifests: list[dict[str, Any]], container: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    deployments = [doc for doc in manifests if doc.get("kind") == "Deployment"]
+    if len(deployments) != 1:
+        raise PodSpecError(f"expected one Deployment in the manifests, found {len(deployments)}")
+    pod = deployments[0]["spec"]["template"]["spec"]
+    containers = [c for c in pod["containers"] if container in (None, c["name"])]
+    if not containers:
+        raise PodSpecError(f"the Deployment has no container named {container!r}")
+    return pod, containers[0]
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,20 @@ def running(
         yield container
     finally:
         stop(name)
+
+
+def serve(manifests: list[dict[str, Any]], *, name: str, host_port: int = 8080) -> RunningContainer:
+    """Replace the container `name` with the rendered Deployment's, and wait until it is ready.
+
+    This is how the local environment really serves: kwok only pretends to run the pod.
+    """
+    settings = pod_settings(manifests)
+    stop(name)
+    container = start(container_image(manifests), settings, name=name, host_port=host_port)
+    ready = [probe for probe in settings.probes if probe.kind == "readinessProbe"]
+    if ready:
+        wait_until_ready(container, ready[0])
+    return container
 
 
 def wait_until_ready(container: RunningContainer, probe: Probe, timeout: float = 180.0) -> None:

@@ -50,8 +50,7 @@ def rendered(
     if variant == "slim":
         values["model"] = {**values["model"], "backend": "litert"}
     docs = manifests(template([write_values(values, tmp_path_factory.mktemp("values"))]))
-    container = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
-    return RenderedPod(docs=docs, image=container["image"], settings=run.pod_settings(docs))
+    return RenderedPod(docs=docs, image=run.container_image(docs), settings=run.pod_settings(docs))
 
 
 @pytest.fixture(scope="session")
