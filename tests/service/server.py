@@ -78,17 +78,22 @@ class Server:
                 self.process.wait()
 
 
-def start_server(model_base: Path, log: Path, **variables: str) -> Server:
-    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert")."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    env |= {"PORT": str(port), "MODEL_BASE_PATH": str(model_base), **variables}
+def launch(arguments: list[str], port: int, log: Path, env: dict[str, str]) -> Server:
+    """Run `python <arguments>` from the repo root with `env`, output to `log`."""
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)],
+            [sys.executable, *arguments],
             cwd=REPO_ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     return Server(process=process, url=f"http://127.0.0.1:{port}", log=log)
+
+
+def start_server(model_base: Path, log: Path, **variables: str) -> Server:
+    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert")."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"PORT": str(port), "MODEL_BASE_PATH": str(model_base), **variables}
+    return launch(["-m", "gunicorn", "--config", str(GUNICORN_CONFIG)], port, log, env)

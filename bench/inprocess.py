@@ -1,0 +1,71 @@
+"""(a) The same work without HTTP: decode + preprocess + batched inference in one process.
+
+Each backend runs in its own process (`python -m bench.inprocess`): LiteRT and TensorFlow
+cannot be imported into the same interpreter.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from envconfig import REPO_ROOT
+from service.backends import load_backend
+from service.cpu import threads_per_worker
+from service.imaging import preprocess
+from service.model_store import ModelArtifact, load_artifact
+from service.settings import Backend
+
+
+def images_per_second(
+    kind: Backend, artifact: ModelArtifact, image: bytes, batch: int, seconds: float
+) -> float:
+    """Images/s of decode+preprocess+predict in batches of `batch`, with the service's threads."""
+    backend = load_backend(kind, artifact, threads_per_worker(1))
+    shape = (batch, artifact.height, artifact.width, 3)
+    backend.predict(np.zeros(shape, np.float32))
+    done, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        rows = np.stack([preprocess(image, artifact.height, artifact.width) for _ in range(batch)])
+        backend.predict(rows)
+        done += batch
+    return done / (time.perf_counter() - began)
+
+
+def measure_in_subprocess(
+    kind: Backend, artifact: ModelArtifact, image: Path, batch: int, seconds: float
+) -> float:
+    """Run images_per_second in a fresh interpreter and return its result."""
+    command = [
+        sys.executable, "-m", "bench.inprocess", "--backend", kind.value,
+        "--model-dir", str(artifact.path), "--image", str(image),
+        "--batch", str(batch), "--seconds", str(seconds),
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    rate: float = json.loads(result.stdout.strip().splitlines()[-1])["images_per_second"]
+    return rate
+
+
+def main() -> None:
+    """Print {"images_per_second": …} for one backend and model version directory."""
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("--backend", type=Backend, required=True)
+    parser.add_argument("--model-dir", type=Path, required=True)
+    parser.add_argument("--image", type=Path, required=True)
+    parser.add_argument("--batch", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    args = parser.parse_args()
+    version = args.model_dir
+    artifact = load_artifact(version.parent.parent, version.parent.name, int(version.name))
+    rate = images_per_second(
+        args.backend, artifact, args.image.read_bytes(), args.batch, args.seconds
+    )
+    print(json.dumps({"images_per_second": rate}))
+
+
+if __name__ == "__main__":
+    main()

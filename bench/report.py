@@ -1,0 +1,132 @@
+"""Write reports/service-benchmark.md and its plot from the measurements."""
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from bench.load import LoadResult
+from service.cpu import available_cpus
+from service.model_store import ModelArtifact
+from service.settings import Backend
+
+NAMES = {Backend.TENSORFLOW: "TF SavedModel", Backend.LITERT: "LiteRT int8"}
+
+
+@dataclass
+class Measurements:
+    """Everything one `make bench` measured."""
+
+    env: str
+    artifact: ModelArtifact
+    seconds: float
+    load_average: tuple[float, float, float]
+    in_process: dict[Backend, float] = field(default_factory=dict)
+    startup: dict[Backend, float] = field(default_factory=dict)
+    service: dict[Backend, list[LoadResult]] = field(default_factory=dict)
+    steady: dict[Backend, LoadResult] = field(default_factory=dict)
+    mean_batch: dict[Backend, float] = field(default_factory=dict)
+    baseline: list[LoadResult] = field(default_factory=list)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _rows(name: str, results: list[LoadResult]) -> list[str]:
+    return [
+        f"| {name} | {r.concurrency} | {r.requests_per_second:.1f} | {r.p50_ms:.1f} | "
+        f"{r.p99_ms:.1f} | {r.failed} |"
+        for r in results
+    ]
+
+
+def _plot(m: Measurements, path: Path) -> None:
+    figure, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
+    series = {f"service, {NAMES[k]}": v for k, v in m.service.items()}
+    series["baseline (JSON floats, sync workers)"] = m.baseline
+    for label, results in series.items():
+        levels = [r.concurrency for r in results]
+        throughput.plot(levels, [r.requests_per_second for r in results], marker="o", label=label)
+        latency.plot(levels, [r.p99_ms for r in results], marker="o", label=label)
+    for kind, rate in m.in_process.items():
+        throughput.axhline(rate, linestyle="--", linewidth=1, label=f"in-process, {NAMES[kind]}")
+    for axis, title in ((throughput, "throughput (images/s)"), (latency, "p99 latency (ms)")):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(list({r.concurrency for r in m.baseline}))
+        axis.set_xticklabels([str(c) for c in sorted({r.concurrency for r in m.baseline})])
+        axis.set_xlabel("concurrent connections")
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    throughput.set_yscale("log")
+    throughput.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
+    """Render the markdown report and the PNG; return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    markdown, plot = directory / "service-benchmark.md", directory / "service-benchmark.png"
+    _plot(m, plot)
+    revision = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    top = {k: v[-1] for k, v in m.service.items()}
+    baseline_top = m.baseline[-1]
+    lines = [
+        "# Inference service benchmark",
+        "",
+        f"`make bench` (`python -m bench --env {m.env} --seconds {m.seconds:g}`), "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {revision}. "
+        f"Model {m.artifact.name} v{m.artifact.version} ({m.artifact.height}x{m.artifact.width}, "
+        f"{m.artifact.num_classes} classes), {available_cpus()} CPUs, load average at start "
+        f"{m.load_average[0]:.1f} (other jobs share these cores: absolute numbers are noisy).",
+        "",
+        "- (a) in-process: decode + preprocess + batched predict (batch 16) in one Python process,",
+        "  same backend and intra-op threads as a worker; no HTTP.",
+        "- (b) the service: gunicorn (1 gthread worker, 8 threads), dynamic batching,",
+        "  `POST /predict` with a 256x256 JPEG; load: **wrk** + `bench/post.lua` (closed loop).",
+        "- (c) baseline: `bench/baseline_app.py`, JSON float lists (client-side preprocessing),",
+        "  one SavedModel call per request, gunicorn sync workers (2); same wrk load.",
+        "",
+        "| setup | connections | images/s | p50 ms | p99 ms | failed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, results in m.service.items():
+        lines += _rows(f"(b) service, {NAMES[kind]}", results)
+    lines += _rows("(c) baseline, TF float", m.baseline)
+    lines += [
+        "",
+        "| backend | (a) in-process images/s | startup to ready s | mean batch at c=16 |",
+        "|---|---|---|---|",
+    ]
+    for kind in m.service:
+        lines.append(
+            f"| {NAMES[kind]} | {m.in_process[kind]:.1f} | {m.startup[kind]:.1f} | "
+            f"{m.mean_batch[kind]:.1f} |"
+        )
+    lines += ["", "## Targets", ""]
+    for kind in m.service:
+        b_over_a = top[kind].requests_per_second / m.in_process[kind]
+        b_over_c = top[kind].requests_per_second / baseline_top.requests_per_second
+        steady = m.steady[kind]
+        tail = steady.p99_ms / steady.p50_ms
+        lines += [
+            f"- {NAMES[kind]}: (b)/(a) at c=16 = {b_over_a:.2f} (target >= 0.8: "
+            f"{_verdict(b_over_a >= 0.8)}); (b)/(c) at c=16 = {b_over_c:.1f}"
+            + (f" (target >= 15: {_verdict(b_over_c >= 15)})" if kind is Backend.TENSORFLOW else "")
+            + f"; at {steady.requests_per_second:.0f} images/s offered ~70 % of max: "
+            f"p50 {steady.p50_ms:.1f} ms, p99 {steady.p99_ms:.1f} ms, p99/p50 = {tail:.1f} "
+            f"(target <= 3: {_verdict(tail <= 3)}); startup {m.startup[kind]:.1f} s "
+            f"(target <= 8: {_verdict(m.startup[kind] <= 8)}).",
+        ]
+    lines += ["", f"![throughput and p99]({plot.name})", ""]
+    markdown.write_text("\n".join(lines))
+    return markdown, plot
