@@ -78,8 +78,10 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}}
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
 
 
 class _RecordingMonitor(mocks.MockMonitor):
