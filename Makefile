@@ -67,7 +67,7 @@ test: setup ## The whole suite: every layer, real tools, local cluster (pytest -
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
 bench: setup ## Benchmarks; writes reports/
-	@$(PY) -m bench
+	@$(PY) -m bench --env $(ENV)
 
 lint: venv ## ruff + mypy
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy .
