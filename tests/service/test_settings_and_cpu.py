@@ -1,0 +1,80 @@
+"""Pure logic: settings parsing and the CPU budget read from cgroup files."""
+
+from pathlib import Path
+
+import pytest
+
+from service.cpu import available_cpus, threads_per_worker
+from service.settings import Backend, Settings, SettingsError
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    settings = Settings.from_env({})
+    assert (settings.port, settings.model_base_path, settings.model_name) == (
+        8080,
+        Path("/models"),
+        "image-classifier",
+    )
+    assert settings.model_version is None and settings.model_backend is Backend.TENSORFLOW
+    assert (settings.batch_max_size, settings.batch_timeout_ms, settings.batch_queue_capacity) == (
+        16,
+        5,
+        256,
+    )
+    assert settings.max_request_bytes == 10_485_760 and settings.auth_token_file is None
+    assert (settings.gunicorn_workers, settings.gunicorn_threads) == (1, 8)
+    assert settings.graceful_timeout_seconds == 20
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "0"),
+        ("MODEL_BACKEND", "onnx"),
+        ("BATCH_TIMEOUT_MS", "soon"),
+        ("MODEL_VERSION", "-1"),
+    ],
+)
+def test_bad_value_names_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"{variable}='{value}'"):
+        Settings.from_env({variable: value})
+
+
+def test_values_are_parsed_case_insensitively_where_it_helps() -> None:
+    settings = Settings.from_env(
+        {"MODEL_BACKEND": "LiteRT", "LOG_LEVEL": "DEBUG", "MODEL_VERSION": "3"}
+    )
+    assert settings.model_backend is Backend.LITERT and settings.model_version == 3
+
+
+def test_auth_token_file_is_read_and_an_empty_one_refused(tmp_path: Path) -> None:
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    assert Settings.from_env({"AUTH_TOKEN_FILE": str(token)}).auth_token() == "abc"
+    token.write_text("\n")
+    with pytest.raises(SettingsError, match="AUTH_TOKEN_FILE=.*empty"):
+        Settings.from_env({"AUTH_TOKEN_FILE": str(token)}).auth_token()
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 2),
+        ({"cpu.max": "50000 100000\n"}, 1),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_cpu_budget_follows_the_cgroup_quota(
+    tmp_path: Path, files: dict[str, str], expected: int | None
+) -> None:
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    online = available_cpus(tmp_path / "absent")
+    assert available_cpus(tmp_path) == (online if expected is None else min(expected, online))
+    assert threads_per_worker(online + 1, tmp_path) == 1
