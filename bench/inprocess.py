@@ -22,10 +22,10 @@ from service.settings import Backend
 
 
 def images_per_second(
-    kind: Backend, artifact: ModelArtifact, image: bytes, batch: int, seconds: float
+    kind: Backend, artifact: ModelArtifact, image: bytes, batch: int, seconds: float, workers: int
 ) -> float:
-    """Images/s of decode+preprocess+predict in batches of `batch`, with the service's threads."""
-    backend = load_backend(kind, artifact, threads_per_worker(1))
+    """Images/s of decode+preprocess+predict in batches of `batch`, with a worker's threads."""
+    backend = load_backend(kind, artifact, threads_per_worker(workers))
     shape = (batch, artifact.height, artifact.width, 3)
     backend.predict(np.zeros(shape, np.float32))
     done, began = 0, time.perf_counter()
@@ -36,18 +36,28 @@ def images_per_second(
     return done / (time.perf_counter() - began)
 
 
-def measure_in_subprocess(
-    kind: Backend, artifact: ModelArtifact, image: Path, batch: int, seconds: float
+def measure_in_subprocesses(
+    kind: Backend, artifact: ModelArtifact, image: Path, batch: int, seconds: float, workers: int
 ) -> float:
-    """Run images_per_second in a fresh interpreter and return its result."""
+    """Run images_per_second in `workers` fresh interpreters at once, like gunicorn workers."""
     command = [
         sys.executable, "-m", "bench.inprocess", "--backend", kind.value,
         "--model-dir", str(artifact.path), "--image", str(image),
-        "--batch", str(batch), "--seconds", str(seconds),
+        "--batch", str(batch), "--seconds", str(seconds), "--workers", str(workers),
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    rate: float = json.loads(result.stdout.strip().splitlines()[-1])["images_per_second"]
-    return rate
+    processes = [
+        subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(workers)
+    ]
+    total = 0.0
+    for process in processes:
+        output, errors = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{errors[-2000:]}")
+        total += json.loads(output.strip().splitlines()[-1])["images_per_second"]
+    return total
 
 
 def main() -> None:
@@ -58,11 +68,12 @@ def main() -> None:
     parser.add_argument("--image", type=Path, required=True)
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--workers", type=int, required=True, help="processes sharing the CPUs")
     args = parser.parse_args()
     version = args.model_dir
     artifact = load_artifact(version.parent.parent, version.parent.name, int(version.name))
     rate = images_per_second(
-        args.backend, artifact, args.image.read_bytes(), args.batch, args.seconds
+        args.backend, artifact, args.image.read_bytes(), args.batch, args.seconds, args.workers
     )
     print(json.dumps({"images_per_second": rate}))
 

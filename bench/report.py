@@ -26,6 +26,7 @@ class Measurements:
     artifact: ModelArtifact
     seconds: float
     load_average: tuple[float, float, float]
+    workers: int
     in_process: dict[Backend, float] = field(default_factory=dict)
     startup: dict[Backend, float] = field(default_factory=dict)
     service: dict[Backend, list[LoadResult]] = field(default_factory=dict)
@@ -89,12 +90,12 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
         f"{m.artifact.num_classes} classes), {available_cpus()} CPUs, load average at start "
         f"{m.load_average[0]:.1f} (other jobs share these cores: absolute numbers are noisy).",
         "",
-        "- (a) in-process: decode + preprocess + batched predict (batch 16) in one Python process,",
-        "  same backend and intra-op threads as a worker; no HTTP.",
-        "- (b) the service: gunicorn (1 gthread worker, 8 threads), dynamic batching,",
+        f"- (a) in-process: decode + preprocess + batched predict (batch 16) in {m.workers} Python",
+        "  processes at once, same backend and intra-op threads as the workers; no HTTP.",
+        f"- (b) the service: gunicorn ({m.workers} gthread workers x 8 threads), dynamic batching,",
         "  `POST /predict` with a 256x256 JPEG; load: **wrk** + `bench/post.lua` (closed loop).",
         "- (c) baseline: `bench/baseline_app.py`, JSON float lists (client-side preprocessing),",
-        "  one SavedModel call per request, gunicorn sync workers (2); same wrk load.",
+        f"  one SavedModel call per request, gunicorn sync workers ({m.workers}); same wrk load.",
         "",
         "| setup | connections | images/s | p50 ms | p99 ms | failed |",
         "|---|---|---|---|---|---|",

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bench.inprocess import measure_in_subprocess
+from bench.inprocess import measure_in_subprocesses
 from bench.load import LoadResult, run_wrk
 from bench.report import Measurements, write_report
 from envconfig import REPO_ROOT
+from service.cpu import available_cpus
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend, Settings
@@ -22,7 +23,9 @@ from tests.service.metrics_text import sample
 from tests.service.server import Server, free_port, launch, start_server
 
 CONCURRENCY = (1, 4, 16)
-BASELINE_WORKERS = 2
+# One worker per CPU for both the service and the baseline: a single Python process is
+# GIL-bound at HTTP handling long before the model is busy.
+WORKERS = available_cpus()
 REPORTS = REPO_ROOT / "reports"
 
 
@@ -53,7 +56,12 @@ def measure_service(
     kind: Backend, base: Path, jpeg: Path, seconds: float, work: Path
 ) -> tuple[float, list[LoadResult], LoadResult, float]:
     """(b): startup-to-ready, the sweep, the 70 % run and the mean batch size at c=16."""
-    server = start_server(base, work / f"service-{kind.value}.log", MODEL_BACKEND=kind.value)
+    server = start_server(
+        base,
+        work / f"service-{kind.value}.log",
+        MODEL_BACKEND=kind.value,
+        GUNICORN_WORKERS=str(WORKERS),
+    )
     try:
         startup = server.wait_until("/v2/health/ready", 200, 120)
         before = server.get("/metrics").text
@@ -78,7 +86,7 @@ def measure_baseline(
     port = free_port()
     env = {**os.environ, "MODEL_DIR": str(artifact.path)}
     arguments = [
-        "-m", "gunicorn", "--worker-class", "sync", "--workers", str(BASELINE_WORKERS),
+        "-m", "gunicorn", "--worker-class", "sync", "--workers", str(WORKERS),
         "--bind", f"127.0.0.1:{port}", "bench.baseline_app:create_app()",
     ]  # fmt: skip
     server: Server = launch(arguments, port, work / "baseline.log", env)
@@ -106,11 +114,15 @@ def main(argv: list[str]) -> int:
     rows = preprocess(image, artifact.height, artifact.width)[None]
     floats.write_text(json.dumps({"instances": np.round(rows, 6).tolist()}))
     measurements = Measurements(
-        env=args.env, artifact=artifact, seconds=args.seconds, load_average=os.getloadavg()
+        env=args.env,
+        artifact=artifact,
+        seconds=args.seconds,
+        load_average=os.getloadavg(),
+        workers=WORKERS,
     )
     for kind in (Backend.TENSORFLOW, Backend.LITERT):
-        measurements.in_process[kind] = measure_in_subprocess(
-            kind, artifact, jpeg, settings.batch_max_size, args.seconds
+        measurements.in_process[kind] = measure_in_subprocesses(
+            kind, artifact, jpeg, settings.batch_max_size, args.seconds, WORKERS
         )
         startup, sweep, steady, mean_batch = measure_service(kind, base, jpeg, args.seconds, work)
         measurements.startup[kind], measurements.service[kind] = startup, sweep
