@@ -49,18 +49,18 @@ def _rows(name: str, results: list[LoadResult]) -> list[str]:
 
 def _plot(m: Measurements, path: Path) -> None:
     figure, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
-    series = {f"service, {NAMES[k]}": v for k, v in m.service.items()}
-    series["baseline (JSON floats, sync workers)"] = m.baseline
-    for label, results in series.items():
-        levels = [r.concurrency for r in results]
-        throughput.plot(levels, [r.requests_per_second for r in results], marker="o", label=label)
-        latency.plot(levels, [r.p99_ms for r in results], marker="o", label=label)
-    for kind, rate in m.in_process.items():
-        throughput.axhline(rate, linestyle="--", linewidth=1, label=f"in-process, {NAMES[kind]}")
+    levels = [r.concurrency for r in m.baseline]
+    series = [(f"service, {NAMES[k]}", v, f"C{i}") for i, (k, v) in enumerate(m.service.items())]
+    series.append(("baseline (JSON floats, sync workers)", m.baseline, "C2"))
+    for label, results, color in series:
+        rates = [r.requests_per_second for r in results]
+        throughput.plot(levels, rates, marker="o", color=color, label=label)
+        latency.plot(levels, [r.p99_ms for r in results], marker="o", color=color, label=label)
+    for i, (kind, rate) in enumerate(m.in_process.items()):
+        throughput.axhline(rate, color=f"C{i}", linestyle="--", label=f"in-process, {NAMES[kind]}")
     for axis, title in ((throughput, "throughput (images/s)"), (latency, "p99 latency (ms)")):
         axis.set_xscale("log", base=2)
-        axis.set_xticks(list({r.concurrency for r in m.baseline}))
-        axis.set_xticklabels([str(c) for c in sorted({r.concurrency for r in m.baseline})])
+        axis.set_xticks(levels, [str(c) for c in levels])
         axis.set_xlabel("concurrent connections")
         axis.set_title(title)
         axis.grid(alpha=0.3)
@@ -80,6 +80,7 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
     top = {k: v[-1] for k, v in m.service.items()}
+    best = {k: max(r.requests_per_second for r in v) for k, v in m.service.items()}
     baseline_top = m.baseline[-1]
     lines = [
         "# Inference service benchmark",
@@ -123,7 +124,8 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
             f"- {NAMES[kind]}: (b)/(a) at c=16 = {b_over_a:.2f} (target >= 0.8: "
             f"{_verdict(b_over_a >= 0.8)}); (b)/(c) at c=16 = {b_over_c:.1f}"
             + (f" (target >= 15: {_verdict(b_over_c >= 15)})" if kind is Backend.TENSORFLOW else "")
-            + f"; at {steady.requests_per_second:.0f} images/s offered ~70 % of max: "
+            + f"; at {steady.requests_per_second:.0f} images/s "
+            f"({steady.requests_per_second / best[kind]:.0%} of max): "
             f"p50 {steady.p50_ms:.1f} ms, p99 {steady.p99_ms:.1f} ms, p99/p50 = {tail:.1f} "
             f"(target <= 3: {_verdict(tail <= 3)}); startup {m.startup[kind]:.1f} s "
             f"(target <= 8: {_verdict(m.startup[kind] <= 8)}).",

@@ -45,11 +45,17 @@ def _sweep(url: str, body: Path, content_type: str, seconds: float) -> list[Load
 
 
 def _at_70_percent(url: str, body: Path, sweep: list[LoadResult], seconds: float) -> LoadResult:
-    # wrk is closed-loop: each of 16 connections waits DELAY_MS after a response, which offers
-    # roughly 70 % of the best throughput measured (achieved rate is reported, not assumed).
+    # wrk is closed-loop: each connection waits DELAY_MS after a response. A few short probes
+    # tune the delay until the achieved rate is about 70 % of the best sweep throughput.
     target = 0.7 * max(r.requests_per_second for r in sweep)
-    delay_ms = max(0.0, 1000 * CONCURRENCY[-1] / target - sweep[0].p50_ms)
-    return run_wrk(url, body, "image/jpeg", CONCURRENCY[-1], seconds, delay_ms)
+    connections = CONCURRENCY[-1]
+    delay_ms = 1000 * connections / target
+    for _ in range(3):
+        probe = run_wrk(url, body, "image/jpeg", connections, 2, delay_ms)
+        delay_ms = max(
+            0.0, delay_ms + 1000 * connections * (1 / target - 1 / probe.requests_per_second)
+        )
+    return run_wrk(url, body, "image/jpeg", connections, seconds, delay_ms)
 
 
 def measure_service(
