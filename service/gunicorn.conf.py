@@ -8,7 +8,6 @@ import tempfile
 from types import FrameType
 from typing import Any
 
-from service.logs import JsonFormatter  # noqa: F401  (referenced by logconfig_dict below)
 from service.settings import Settings, SettingsError
 
 try:
