@@ -1,5 +1,6 @@
 """Model backends: run a float32 [N, H, W, 3] batch through TF SavedModel or LiteRT int8."""
 
+import os
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -27,6 +28,8 @@ class TensorFlowBackend:
     name = "tensorflow"
 
     def __init__(self, artifact: ModelArtifact, threads: int) -> None:
+        # TF's C++ INFO lines would break the one-JSON-object-per-line logs; warnings still show.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
         import tensorflow as tf
 
         # Must run before TF creates its thread pools, i.e. before the first op.
