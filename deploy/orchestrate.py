@@ -59,8 +59,9 @@ def _print_how_to_predict(url: str) -> None:
         f"""
 The local service answers on {url} (the same image and pod settings as the release).
   model metadata (input shape): curl {url}/v2/models/image-classifier
-  predict (TF-Serving REST):    curl -X POST {url}/v1/models/image-classifier:predict \\
-                                  -H 'Content-Type: application/json' -d @request.json
-  predict (Open Inference v2):  curl -X POST {url}/v2/models/image-classifier/infer -d @v2.json
+  predict one PNG/JPEG (TF-Serving REST):
+    printf '{{"instances": [{{"b64": "%s"}}]}}' "$(base64 -w0 digit.png)" > request.json
+    curl -X POST {url}/v1/models/image-classifier:predict \\
+      -H 'Content-Type: application/json' -d @request.json
 Stop it and destroy the stack with `make down ENV=local`."""
     )

@@ -45,11 +45,16 @@ class PulumiCli:
     def run(self, *args: str, capture: bool = True) -> str:
         """Run `pulumi ARGS --non-interactive`; return stdout (or stream it when not capturing)."""
         command = ["pulumi", *args, "--non-interactive"]
+        environment = self.environment()
+        backend = environment["PULUMI_BACKEND_URL"]
+        if backend.startswith("file://"):
+            # The file backend refuses a state directory that does not exist yet.
+            Path(backend.removeprefix("file://")).expanduser().mkdir(parents=True, exist_ok=True)
         output = subprocess.PIPE if capture else None
         result = subprocess.run(
             command,
             cwd=self.project_dir,
-            env=self.environment(),
+            env=environment,
             stdout=output,
             stderr=subprocess.STDOUT if capture else None,
             text=True,
