@@ -13,8 +13,9 @@ pytestmark = pytest.mark.pulumi
 def test_a_running_cluster_is_adopted_and_outlives_delete(local_cluster: Path) -> None:
     provider = LocalClusterProvider()
     created = provider.create({"nodes": 2})
-    assert created.outs["adopted"] is True
-    assert created.outs["kubeconfig"] == local_cluster.read_text()
-    assert provider.diff(created.id, created.outs, {"nodes": 2}).changes is False
-    provider.delete(created.id, created.outs)
+    outs = created.outs or {}
+    assert outs["adopted"] is True
+    assert outs["kubeconfig"] == local_cluster.read_text()
+    assert provider.diff(created.id, outs, {"nodes": 2}).changes is False
+    provider.delete(created.id, outs)
     assert LocalCluster().is_running()
