@@ -50,11 +50,11 @@ def _at_70_percent(url: str, body: Path, sweep: list[LoadResult], seconds: float
     target = 0.7 * max(r.requests_per_second for r in sweep)
     connections = CONCURRENCY[-1]
     delay_ms = 1000 * connections / target
-    for _ in range(4):
-        probe = run_wrk(url, body, "image/jpeg", connections, 2, delay_ms)
+    for _ in range(5):
+        probe = run_wrk(url, body, "image/jpeg", connections, 3, delay_ms)
         step = 1000 * connections * (1 / target - 1 / probe.requests_per_second)
-        # Damped: on shared cores one noisy probe must not drive the delay to zero.
-        delay_ms = max(delay_ms / 2, delay_ms + step)
+        # Bounded: on shared cores one noisy probe must not drive the delay to zero.
+        delay_ms = max(delay_ms / 4, delay_ms + step)
     return run_wrk(url, body, "image/jpeg", connections, seconds, delay_ms)
 
 
