@@ -39,6 +39,13 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _tail_verdict(tail: float, fraction: float) -> str:
+    # The closed-loop 70 % run lands off target when other jobs change the machine's speed.
+    if not 0.6 <= fraction <= 0.8:
+        return f"inconclusive, the run reached {fraction:.0%} of max, not ~70 %"
+    return _verdict(tail <= 3)
+
+
 def _rows(name: str, results: list[LoadResult]) -> list[str]:
     return [
         f"| {name} | {r.concurrency} | {r.requests_per_second:.1f} | {r.p50_ms:.1f} | "
@@ -120,14 +127,16 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
         b_over_c = top[kind].requests_per_second / baseline_top.requests_per_second
         steady = m.steady[kind]
         tail = steady.p99_ms / steady.p50_ms
+        fraction = steady.requests_per_second / best[kind]
         lines += [
             f"- {NAMES[kind]}: (b)/(a) at c=16 = {b_over_a:.2f} (target >= 0.8: "
             f"{_verdict(b_over_a >= 0.8)}); (b)/(c) at c=16 = {b_over_c:.1f}"
             + (f" (target >= 15: {_verdict(b_over_c >= 15)})" if kind is Backend.TENSORFLOW else "")
             + f"; at {steady.requests_per_second:.0f} images/s "
-            f"({steady.requests_per_second / best[kind]:.0%} of max): "
+            f"({fraction:.0%} of max): "
             f"p50 {steady.p50_ms:.1f} ms, p99 {steady.p99_ms:.1f} ms, p99/p50 = {tail:.1f} "
-            f"(target <= 3: {_verdict(tail <= 3)}); startup {m.startup[kind]:.1f} s "
+            f"(target <= 3 at 70 %: {_tail_verdict(tail, fraction)}); "
+            f"startup {m.startup[kind]:.1f} s "
             f"(target <= 8: {_verdict(m.startup[kind] <= 8)}).",
         ]
     lines += ["", f"![throughput and p99]({plot.name})", ""]
