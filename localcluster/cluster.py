@@ -49,7 +49,15 @@ class LocalCluster:
             "--wait",
             f"{READY_TIMEOUT_SECONDS}s",
         )
-        self._kwokctl("scale", "node", "--replicas", str(self.nodes))
+        # Simulated nodes advertise no ephemeral-storage; the chart's pods request some.
+        self._kwokctl(
+            "scale",
+            "node",
+            "--replicas",
+            str(self.nodes),
+            "--param",
+            '.allocatable["ephemeral-storage"]="100Gi"',
+        )
         self.kubectl(
             "wait", "--for=condition=Ready", "node", "--all", f"--timeout={READY_TIMEOUT_SECONDS}s"
         )

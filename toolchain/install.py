@@ -11,7 +11,8 @@ from toolchain.paths import bin_dir, cache_root, pulumi_home
 from toolchain.progress import say, step
 from toolchain.tools import TOOLS
 
-DEBIAN_PACKAGES = ("podman", "runc", "buildah", "debootstrap", "uidmap", "slirp4netns", "wrk")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEBIAN_PACKAGES = ("podman", "runc", "buildah", "debootstrap", "uidmap", "slirp4netns", "wrk", "patch")
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 # crun refuses this machine's hybrid cgroup v1; podman's default nofile (1048576) is above
 # the host's hard limit, so every container start would fail with "setrlimit".
@@ -108,6 +109,8 @@ def pulumi_environment() -> dict[str, str]:
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        # The 3.79 language host ignores Pulumi.yaml's `virtualenv` as the 3.260 CLI sends it.
+        "PULUMI_PYTHON_CMD": str(REPO_ROOT / ".venv" / "bin" / "python"),
     }
 
 

@@ -3,6 +3,7 @@
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 PULUMI_VERSION_VAR = f"{PULUMI_SDK}/go/common/version.Version"
 K8S_PROVIDER = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 K8S_GO_SDK = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+LANGUAGE_HOST_PATCH = Path(__file__).parent / "patches" / "pulumi-language-python-3.79.0-runplugin.patch"
 
 
 @dataclass(frozen=True)
@@ -169,21 +171,41 @@ def _pulumi(out: Path) -> None:
     )
 
 
+def _writable_copy(source: Path, target: Path) -> None:
+    """Copy a (read-only) module cache directory so it can be patched or generated into."""
+    shutil.copytree(source, target)
+    for root, dirs, files in os.walk(target):
+        for name in dirs + files:
+            path = Path(root) / name
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def _install_script(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    target.chmod(0o755)
+
+
 def _pulumi_language_python(out: Path) -> None:
-    """The Python language host plus the exec script of the pinned Python SDK."""
-    gobuild.build_wrapped(
-        WrapperBuild(
-            requires={PULUMI_SDK: f"v{versions.PULUMI_LANGUAGE_HOST}"},
-            packages={"pulumi-language-python": f"{PULUMI_SDK}/python/cmd/pulumi-language-python"},
-            variables={PULUMI_VERSION_VAR: f"v{versions.PULUMI_LANGUAGE_HOST}"},
-        ),
-        out,
-    )
+    """The Python language host, patched for the newer CLI, plus the pinned SDK's scripts.
+
+    The patch makes RunPlugin read the plugin directory from the field newer engines send
+    (policy packs would otherwise run the program itself).
+    """
+    host = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI_LANGUAGE_HOST}")
+    with tempfile.TemporaryDirectory(prefix="pulumi-sdk-") as tmp:
+        tree = Path(tmp) / "sdk"
+        _writable_copy(host, tree)
+        subprocess.run(["patch", "-p1", "-i", str(LANGUAGE_HOST_PATCH)], cwd=tree, check=True)
+        gobuild.build_package(
+            "./python/cmd/pulumi-language-python",
+            out / "pulumi-language-python",
+            tree,
+            {PULUMI_VERSION_VAR: f"v{versions.PULUMI_LANGUAGE_HOST}"},
+        )
     sdk = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI}")
-    for script in ("pulumi-language-python-exec",):
-        target = out / script
-        shutil.copyfile(sdk / "python" / "cmd" / script, target)
-        target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH | stat.S_IWUSR)
+    _install_script(sdk / "python/cmd/pulumi-language-python-exec", out / "pulumi-language-python-exec")
+    # Dynamic providers (infra/local_cluster_provider.py) run through this script.
+    _install_script(sdk / "python/dist/pulumi-resource-pulumi-python", out / "pulumi-resource-pulumi-python")
 
 
 def _pulumi_resource_kubernetes(out: Path) -> None:
@@ -192,12 +214,13 @@ def _pulumi_resource_kubernetes(out: Path) -> None:
     sdk = gobuild.module_dir(K8S_GO_SDK, f"v{versions.PULUMI_KUBERNETES_GO_SDK}")
     with tempfile.TemporaryDirectory(prefix="k8s-provider-") as tmp:
         tree = Path(tmp)
-        shutil.copytree(provider, tree / "provider")
-        shutil.copytree(sdk, tree / "sdk")
-        for root, dirs, files in os.walk(tree):
-            for name in dirs + files:
-                path = Path(root) / name
-                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+        _writable_copy(provider, tree / "provider")
+        _writable_copy(sdk, tree / "sdk")
+        # The stand-in SDK asks for a newer pulumi/sdk than the provider's pkg/v3 compiles with.
+        gobuild.run_go(
+            ["mod", "edit", f"-require={PULUMI_SDK}@{_required_version(provider, PULUMI_PKG)}"],
+            tree / "sdk",
+        )
         cmd = tree / "provider" / "cmd" / "pulumi-resource-kubernetes"
         gobuild.run_go(["run", "generate.go"], cmd, {"VERSION": versions.PULUMI_KUBERNETES})
         gobuild.build_package(
@@ -206,6 +229,15 @@ def _pulumi_resource_kubernetes(out: Path) -> None:
             cmd,
             {f"{K8S_PROVIDER}/pkg/version.Version": versions.PULUMI_KUBERNETES},
         )
+
+
+def _required_version(module_root: Path, module: str) -> str:
+    """The version `module_root`'s go.mod requires of `module`."""
+    for line in (module_root / "go.mod").read_text().splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in (module, "require") and module in words:
+            return words[words.index(module) + 1]
+    raise gobuild.BuildError(f"{module_root}/go.mod does not require {module}")
 
 
 TOOLS: tuple[Tool, ...] = (
@@ -223,8 +255,8 @@ TOOLS: tuple[Tool, ...] = (
     Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi),
     Tool(
         "pulumi-language-python",
-        f"{versions.PULUMI_LANGUAGE_HOST}-sdk{versions.PULUMI}",
-        ("pulumi-language-python", "pulumi-language-python-exec"),
+        f"{versions.PULUMI_LANGUAGE_HOST}-runplugin-sdk{versions.PULUMI}",
+        ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python"),
         _pulumi_language_python,
     ),
     Tool(
