@@ -29,7 +29,9 @@ class Environment:
 
 def known_environments(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
     """Names of the environments that have a stack file, sorted."""
-    return sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in directory.glob("Pulumi.*.yaml"))
+    return sorted(
+        path.name[len("Pulumi.") : -len(".yaml")] for path in directory.glob("Pulumi.*.yaml")
+    )
 
 
 def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environment:
@@ -37,7 +39,9 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
     path = directory / f"Pulumi.{name}.yaml"
     if not path.is_file():
         known = ", ".join(known_environments(directory)) or "none"
-        raise EnvironmentError(f"unknown environment {name!r}: no {path.name} in {directory} (known: {known})")
+        raise EnvironmentError(
+            f"unknown environment {name!r}: no {path.name} in {directory} (known: {known})"
+        )
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

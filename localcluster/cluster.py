@@ -133,7 +133,9 @@ class LocalCluster:
         )
 
     def _run(self, command: list[str]) -> str:
-        result = subprocess.run(command, env=self._env(), capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            command, env=self._env(), capture_output=True, text=True, check=False
+        )
         if result.returncode != 0:
             raise ClusterError(
                 f"{' '.join(command)} failed (exit {result.returncode}):\n{result.stderr.strip()}"

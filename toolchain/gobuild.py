@@ -64,7 +64,9 @@ def build_wrapped(spec: WrapperBuild, out_dir: Path) -> None:
         lines += [f"replace {old} => {new}" for old, new in spec.replaces.items()]
         (work / "go.mod").write_text("\n".join(lines) + "\n")
         imports = "\n".join(f'\t_ "{path}"' for path in spec.packages.values())
-        (work / "tools.go").write_text(f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n")
+        (work / "tools.go").write_text(
+            f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
+        )
         run_go(["mod", "tidy", "-e"], work)
         for binary, path in spec.packages.items():
             build_package(path, out_dir / binary, work, spec.variables, spec.tags)

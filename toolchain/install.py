@@ -12,7 +12,16 @@ from toolchain.progress import say, step
 from toolchain.tools import TOOLS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEBIAN_PACKAGES = ("podman", "runc", "buildah", "debootstrap", "uidmap", "slirp4netns", "wrk", "patch")
+DEBIAN_PACKAGES = (
+    "podman",
+    "runc",
+    "buildah",
+    "debootstrap",
+    "uidmap",
+    "slirp4netns",
+    "wrk",
+    "patch",
+)
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 # crun refuses this machine's hybrid cgroup v1; podman's default nofile (1048576) is above
 # the host's hard limit, so every container start would fail with "setrlimit".

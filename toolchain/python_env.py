@@ -42,7 +42,9 @@ def ensure_venv(repo: Path) -> Path:
         link.unlink(missing_ok=True)
         link.symlink_to(target)
     elif link.resolve() != target.resolve():
-        raise RuntimeError(f"{link} is a real directory; remove it so setup can link the shared venv")
+        raise RuntimeError(
+            f"{link} is a real directory; remove it so setup can link the shared venv"
+        )
     return target
 
 
@@ -57,8 +59,16 @@ def write_lock(repo: Path) -> None:
         subprocess.run([*pip, "install", "-q", f"pip=={PIP_VERSION}"], check=True)
         report = Path(tmp) / "report.json"
         subprocess.run(
-            [*pip, "install", "-q", "--dry-run", "--ignore-installed", "--report", str(report),
-             f"{pyproject.parent}[{extras}]"],
+            [
+                *pip,
+                "install",
+                "-q",
+                "--dry-run",
+                "--ignore-installed",
+                "--report",
+                str(report),
+                f"{pyproject.parent}[{extras}]",
+            ],
             check=True,
         )
         project = json.loads(report.read_text())

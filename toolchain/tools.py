@@ -18,7 +18,9 @@ PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 PULUMI_VERSION_VAR = f"{PULUMI_SDK}/go/common/version.Version"
 K8S_PROVIDER = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 K8S_GO_SDK = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
-LANGUAGE_HOST_PATCH = Path(__file__).parent / "patches" / "pulumi-language-python-3.79.0-runplugin.patch"
+LANGUAGE_HOST_PATCH = (
+    Path(__file__).parent / "patches" / "pulumi-language-python-3.79.0-runplugin.patch"
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,9 @@ def _kwok(out: Path) -> None:
         "sigs.k8s.io/kwok/pkg/consts.KubeVersion": f"v{versions.KUBERNETES}",
     }
     for binary in ("kwok", "kwokctl"):
-        gobuild.go_install(f"sigs.k8s.io/kwok/cmd/{binary}", f"v{versions.KWOK}", out / binary, variables)
+        gobuild.go_install(
+            f"sigs.k8s.io/kwok/cmd/{binary}", f"v{versions.KWOK}", out / binary, variables
+        )
 
 
 def _kube_score(out: Path) -> None:
@@ -143,7 +147,12 @@ def _kubernetes(out: Path) -> None:
             replaces={module: f"{module} v0.{minor}.{version.split('.')[2]}" for module in staging},
             packages={
                 name: f"k8s.io/kubernetes/cmd/{name}"
-                for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+                for name in (
+                    "kube-apiserver",
+                    "kube-controller-manager",
+                    "kube-scheduler",
+                    "kubectl",
+                )
             },
             variables=variables,
         ),
@@ -203,9 +212,13 @@ def _pulumi_language_python(out: Path) -> None:
             {PULUMI_VERSION_VAR: f"v{versions.PULUMI_LANGUAGE_HOST}"},
         )
     sdk = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI}")
-    _install_script(sdk / "python/cmd/pulumi-language-python-exec", out / "pulumi-language-python-exec")
+    _install_script(
+        sdk / "python/cmd/pulumi-language-python-exec", out / "pulumi-language-python-exec"
+    )
     # Dynamic providers (infra/local_cluster_provider.py) run through this script.
-    _install_script(sdk / "python/dist/pulumi-resource-pulumi-python", out / "pulumi-resource-pulumi-python")
+    _install_script(
+        sdk / "python/dist/pulumi-resource-pulumi-python", out / "pulumi-resource-pulumi-python"
+    )
 
 
 def _pulumi_resource_kubernetes(out: Path) -> None:
