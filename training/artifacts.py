@@ -30,11 +30,8 @@ def latest_version_dir(models_dir: Path, environment: str) -> Path | None:
 
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's contents."""
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def file_hashes(version_dir: Path) -> dict[str, str]:
