@@ -23,12 +23,6 @@ pytestmark = pytest.mark.chart
 
 WAIT = "180s"
 UPGRADED_DIGEST = "sha256:" + "cd" * 32
-# kwok's simulated nodes advertise no ephemeral-storage capacity, so the installed release
-# drops that request/limit (kept everywhere else: kube-score requires it on real clusters).
-SIMULATED_NODE_SETTINGS = (
-    "--set",
-    "resources.requests.ephemeral-storage=null,resources.limits.ephemeral-storage=null",
-)
 RELEASE_OBJECTS = "deployment,service,configmap,serviceaccount,networkpolicy,poddisruptionbudget"
 
 
@@ -37,6 +31,12 @@ def namespace(local_cluster: Path) -> Iterator[str]:
     """A fresh namespace (the cluster may be shared), deleted afterwards."""
     name = f"chart-{uuid.uuid4().hex[:8]}"
     kubectl(local_cluster, "create", "namespace", name)
+    # The controller-manager creates the default ServiceAccount a moment later; pods (the
+    # chart's `helm test` hook) are refused until it exists.
+    kubectl(
+        local_cluster, "wait", "--for=create", "serviceaccount/default", "-n", name,
+        "--timeout=60s",
+    )
     yield name
     kubectl(local_cluster, "delete", "namespace", name, "--wait=false")
 
@@ -97,7 +97,7 @@ class Release:
 
     def deploy(self, command: str, *settings: str) -> None:
         chart = [self.name, str(CHART_DIR), "-f", str(self.values)]
-        self.helm(command, *chart, *SIMULATED_NODE_SETTINGS, *settings, "--wait", "--timeout", WAIT)
+        self.helm(command, *chart, *settings, "--wait", "--timeout", WAIT)
 
     def get(self, kind: str, name: str = "image-classifier") -> dict[str, Any]:
         return get(self.kubeconfig, self.namespace, kind, name)

@@ -72,7 +72,7 @@ def test_invalid_setting_exits_naming_the_variable(model_base: Path, tmp_path: P
 def test_sigterm_under_load_finishes_every_accepted_request(
     model_base: Path, tmp_path: Path, digit_images: dict[str, bytes]
 ) -> None:
-    # Big requests (64 images each) so that many are in flight when SIGTERM arrives.
+    # The largest requests (64 images) from 32 clients: many are still in flight at SIGTERM.
     body = {"instances": [{"b64": base64.b64encode(digit_images["4"]).decode()}] * 64}
     server = start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND="litert")
     server.wait_until("/v2/health/ready", 200, 60)
@@ -86,32 +86,25 @@ def test_sigterm_under_load_finishes_every_accepted_request(
                 status: int | str = server.post(
                     "/v1/models/image-classifier:predict", json=body
                 ).status_code
-            except requests.ConnectionError as error:
-                # A client that passed its stop check just before the signal can connect after
-                # gunicorn closed its listener: refused, so never accepted (Kubernetes would
-                # not route it: the endpoint is gone before SIGTERM).
-                status = "refused" if "Connection refused" in str(error) else "ConnectionError"
             except requests.RequestException as error:
-                status = type(error).__name__
+                status = f"{type(error).__name__}: {error}"
             with lock:
                 outcomes.append((status, time.monotonic()))
 
-    threads = [threading.Thread(target=client) for _ in range(16)]
+    threads = [threading.Thread(target=client) for _ in range(32)]
     for thread in threads:
         thread.start()
     time.sleep(2)
-    # Like Kubernetes: the endpoint is removed (no new requests), then SIGTERM arrives.
+    # Like Kubernetes: the endpoint is removed (no new requests), the preStop sleep lets a
+    # request that raced the removal reach the worker, then SIGTERM arrives.
     stop.set()
+    time.sleep(0.3)
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     for thread in threads:
         thread.join()
     assert server.process.wait(timeout=30) == 0
-    refused_before_signal = [
-        at for status, at in outcomes if status == "refused" and at < signalled
-    ]
-    assert not refused_before_signal, "connections were refused before SIGTERM"
-    failed = [status for status, _ in outcomes if status not in (200, "refused")]
+    failed = [status for status, _ in outcomes if status != 200]
     finished_after_signal = sum(1 for _, at in outcomes if at > signalled)
     assert not failed, f"{len(failed)} of {len(outcomes)} failed: {failed[:5]}"
     assert finished_after_signal >= 8, "too few requests were in flight to prove draining"
