@@ -34,7 +34,12 @@ def namespace(local_cluster: Path) -> Iterator[str]:
     # The controller-manager creates the default ServiceAccount a moment later; pods (the
     # chart's `helm test` hook) are refused until it exists.
     kubectl(
-        local_cluster, "wait", "--for=create", "serviceaccount/default", "-n", name,
+        local_cluster,
+        "wait",
+        "--for=create",
+        "serviceaccount/default",
+        "-n",
+        name,
         "--timeout=60s",
     )
     yield name
