@@ -1,4 +1,4 @@
-"""Write reports/service-benchmark.md and its plot from the measurements."""
+"""Write reports/service-benchmark-ENV.md and its plot from the measurements."""
 
 import subprocess
 import time
@@ -16,6 +16,7 @@ from service.model_store import ModelArtifact
 from service.settings import Backend
 
 NAMES = {Backend.TENSORFLOW: "TF SavedModel", Backend.LITERT: "LiteRT int8"}
+DESIGN_INPUT = (224, 224)
 
 
 @dataclass
@@ -81,7 +82,8 @@ def _plot(m: Measurements, path: Path) -> None:
 def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
     """Render the markdown report and the PNG; return their paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    markdown, plot = directory / "service-benchmark.md", directory / "service-benchmark.png"
+    stem = f"service-benchmark-{m.env}"
+    markdown, plot = directory / f"{stem}.md", directory / f"{stem}.png"
     _plot(m, plot)
     revision = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -122,6 +124,14 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
             f"{m.mean_batch[kind]:.1f} |"
         )
     lines += ["", "## Targets", ""]
+    if (m.artifact.height, m.artifact.width) != DESIGN_INPUT:
+        lines += [
+            f"The targets are set for the design's {DESIGN_INPUT[0]}x{DESIGN_INPUT[1]} model. "
+            f"This {m.artifact.height}x{m.artifact.width} model does so little work per image "
+            "that the fixed cost of an HTTP request dominates: compare with "
+            "`make bench ENV=staging`.",
+            "",
+        ]
     for kind in m.service:
         b_over_a = top[kind].requests_per_second / m.in_process[kind]
         b_over_c = top[kind].requests_per_second / baseline_top.requests_per_second

@@ -21,6 +21,7 @@ from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend, Settings
 from tests.service.metrics_text import sample
 from tests.service.server import Server, free_port, launch, start_server
+from training.ensure import MODELS_DIR, ensure_trained
 
 CONCURRENCY = (1, 4, 16)
 # One worker per CPU for both the service and the baseline: a single Python process is
@@ -104,12 +105,13 @@ def measure_baseline(
 
 
 def main(argv: list[str]) -> int:
-    """Measure (a), (b), (c) for TF and LiteRT; write reports/service-benchmark.{md,png}."""
+    """Measure (a), (b), (c) for TF and LiteRT; write reports/service-benchmark-ENV.{md,png}."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--env", default="local", help="whose model: models/<env>/")
     parser.add_argument("--seconds", type=float, default=10, help="duration of each load run")
     args = parser.parse_args(argv)
-    base = REPO_ROOT / "models" / args.env
+    ensure_trained(args.env)
+    base = MODELS_DIR / args.env
     settings = Settings()
     artifact = load_artifact(base, settings.model_name, None)
     work = Path(tempfile.mkdtemp(prefix="bench-"))

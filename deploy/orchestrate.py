@@ -6,19 +6,16 @@ import sys
 from deploy.local_service import HOST_PORT, start_local_service, stop_local_service
 from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT, Environment
-from imagebuild.artifact import ArtifactError, latest_model
 from imagebuild.record import read_record
 from toolchain.progress import step
+from training.ensure import ensure_trained
 
 
 def up(environment: Environment, cli: PulumiCli) -> None:
     """Train if there is no model, build the image, `pulumi up`; local: serve it on :8080."""
     env = environment.name
-    try:
-        latest_model(env)
-    except ArtifactError:
-        with step(f"train the {env} model (none yet)"):
-            _python("-m", "training", "--env", env)
+    with step(f"the {env} model (trained if there is none)"):
+        ensure_trained(env)
     with step(f"build the {env} image"):
         _python("-m", "imagebuild", "--env", env)
     with step(f"pulumi up -s {env}"):

@@ -5,10 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from envconfig import REPO_ROOT
 from training.artifacts import METADATA_FILE, latest_version_dir, sha256_file
-
-MODELS_DIR = REPO_ROOT / "models"
+from training.ensure import MODELS_DIR
 
 
 class ArtifactError(RuntimeError):

@@ -21,6 +21,10 @@ class ModelBackend(Protocol):
         """float32 [N, H, W, 3] in [0, 1] -> float32 [N, num_classes]."""
         ...
 
+    def warm_up_sizes(self, max_batch: int) -> range | tuple[int, ...]:
+        """Batch sizes to run once before readiness so no request pays for first-call setup."""
+        ...
+
 
 class TensorFlowBackend:
     """The SavedModel's `serve_tensor` signature."""
@@ -43,6 +47,11 @@ class TensorFlowBackend:
         """Run one batch through the graph."""
         outputs = self._signature(inputs=self._tf.constant(batch, dtype=self._tf.float32))
         return np.asarray(outputs["probabilities"].numpy(), dtype=np.float32)
+
+    def warm_up_sizes(self, max_batch: int) -> tuple[int, ...]:
+        # The signature's batch dimension is dynamic: one trace serves every size, so the
+        # smallest and largest batch are enough (at 224x224 each extra size costs ~0.1 s).
+        return (1, max_batch)
 
 
 class LiteRTBackend:
@@ -84,6 +93,10 @@ class LiteRTBackend:
         interpreter.invoke()
         raw = interpreter.get_tensor(self._output["index"]).astype(np.float32)
         return (raw - np.float32(self._out_zero)) * np.float32(self._out_scale)
+
+    def warm_up_sizes(self, max_batch: int) -> range:
+        # Every size the batcher may form gets its interpreter allocated now.
+        return range(1, max_batch + 1)
 
 
 def load_backend(kind: Backend, artifact: ModelArtifact, threads: int) -> ModelBackend:

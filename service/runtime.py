@@ -97,9 +97,8 @@ class ModelRuntime:
         )
 
     def _warm_up(self, backend: ModelBackend, artifact: ModelArtifact) -> None:
-        # The first calls build kernels and allocate; do them before readiness, at every batch
-        # size the batcher will ask for, so no user request pays for it.
-        for size in range(1, self.settings.batch_max_size + 1):
+        # The first calls build kernels and allocate; do them before readiness.
+        for size in backend.warm_up_sizes(self.settings.batch_max_size):
             backend.predict(np.zeros((size, artifact.height, artifact.width, 3), np.float32))
 
     def resolve(self, name: str, version: str | None) -> ModelArtifact:

@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 from envconfig import REPO_ROOT, EnvironmentError, load_environment
-from service.model_store import available_versions
 from service.settings import Settings, SettingsError
+from training.ensure import MODELS_DIR, ensure_trained
 
-MODELS_DIR = REPO_ROOT / "models"
 GUNICORN_CONFIG = REPO_ROOT / "service" / "gunicorn.conf.py"
 
 
@@ -28,13 +27,10 @@ def main(argv: list[str]) -> int:
     except (EnvironmentError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not available_versions(settings.model_base_path, settings.model_name):
-        print(f"no model under {settings.model_base_path}: training one first", file=sys.stderr)
-        trained = subprocess.run(
-            [sys.executable, "-m", "training", "--env", args.env], cwd=REPO_ROOT
-        )
-        if trained.returncode != 0:
-            return trained.returncode
+    try:
+        ensure_trained(args.env)
+    except subprocess.CalledProcessError as error:
+        return error.returncode
     bind = f"127.0.0.1:{settings.port}"
     print(
         f"serving {settings.model_base_path / settings.model_name} on http://{bind}",

@@ -1,0 +1,30 @@
+"""Train an environment's model only when none is published yet (`make serve|up|bench`, tests)."""
+
+import fcntl
+import subprocess
+import sys
+from pathlib import Path
+
+from envconfig import REPO_ROOT
+from training.artifacts import latest_version_dir
+
+MODELS_DIR = REPO_ROOT / "models"
+
+
+def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
+    """`env`'s newest published version directory, training it first if there is none.
+
+    Callers running side by side never both train: the first trains, the others wait for it.
+    Raises subprocess.CalledProcessError when the training fails (it has printed why).
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with (models_dir / f".{env}-train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if latest_version_dir(models_dir, env) is None:
+            print(f"no {env} model under {models_dir / env}: training one", file=sys.stderr)
+            training = ["-m", "training", "--env", env, "--models-dir", str(models_dir)]
+            subprocess.run([sys.executable, *training], cwd=REPO_ROOT, check=True)
+        version_dir = latest_version_dir(models_dir, env)
+    if version_dir is None:
+        raise RuntimeError(f"training {env} published nothing under {models_dir / env}")
+    return version_dir
