@@ -19,6 +19,17 @@ NAMES = {Backend.TENSORFLOW: "TF SavedModel", Backend.LITERT: "LiteRT int8"}
 DESIGN_INPUT = (224, 224)
 
 
+@dataclass(frozen=True)
+class ServiceRun:
+    """(b) for one backend: the sweep, the ~70 % run and what the service reported."""
+
+    startup_seconds: float
+    sweep: list[LoadResult]
+    steady: LoadResult
+    mean_batch: float
+    worker_rss_mib: float
+
+
 @dataclass
 class Measurements:
     """Everything one `make bench` measured."""
@@ -29,10 +40,7 @@ class Measurements:
     load_average: tuple[float, float, float]
     workers: int
     in_process: dict[Backend, float] = field(default_factory=dict)
-    startup: dict[Backend, float] = field(default_factory=dict)
-    service: dict[Backend, list[LoadResult]] = field(default_factory=dict)
-    steady: dict[Backend, LoadResult] = field(default_factory=dict)
-    mean_batch: dict[Backend, float] = field(default_factory=dict)
+    service: dict[Backend, ServiceRun] = field(default_factory=dict)
     baseline: list[LoadResult] = field(default_factory=list)
 
 
@@ -58,7 +66,9 @@ def _rows(name: str, results: list[LoadResult]) -> list[str]:
 def _plot(m: Measurements, path: Path) -> None:
     figure, (throughput, latency) = plt.subplots(1, 2, figsize=(11, 4.2))
     levels = [r.concurrency for r in m.baseline]
-    series = [(f"service, {NAMES[k]}", v, f"C{i}") for i, (k, v) in enumerate(m.service.items())]
+    series = [
+        (f"service, {NAMES[k]}", run.sweep, f"C{i}") for i, (k, run) in enumerate(m.service.items())
+    ]
     series.append(("baseline (JSON floats, sync workers)", m.baseline, "C2"))
     for label, results, color in series:
         rates = [r.requests_per_second for r in results]
@@ -88,8 +98,8 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
     revision = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    top = {k: v[-1] for k, v in m.service.items()}
-    best = {k: max(r.requests_per_second for r in v) for k, v in m.service.items()}
+    top = {k: run.sweep[-1] for k, run in m.service.items()}
+    best = {k: max(r.requests_per_second for r in run.sweep) for k, run in m.service.items()}
     baseline_top = m.baseline[-1]
     lines = [
         "# Inference service benchmark",
@@ -110,18 +120,19 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
         "| setup | connections | images/s | p50 ms | p99 ms | failed |",
         "|---|---|---|---|---|---|",
     ]
-    for kind, results in m.service.items():
-        lines += _rows(f"(b) service, {NAMES[kind]}", results)
+    for kind, run in m.service.items():
+        lines += _rows(f"(b) service, {NAMES[kind]}", run.sweep)
     lines += _rows("(c) baseline, TF float", m.baseline)
     lines += [
         "",
-        "| backend | (a) in-process images/s | startup to ready s | mean batch at c=16 |",
-        "|---|---|---|---|",
+        "| backend | (a) in-process images/s | startup to ready s | mean batch at c=16 "
+        "| worker RSS MiB after load |",
+        "|---|---|---|---|---|",
     ]
-    for kind in m.service:
+    for kind, run in m.service.items():
         lines.append(
-            f"| {NAMES[kind]} | {m.in_process[kind]:.1f} | {m.startup[kind]:.1f} | "
-            f"{m.mean_batch[kind]:.1f} |"
+            f"| {NAMES[kind]} | {m.in_process[kind]:.1f} | {run.startup_seconds:.1f} | "
+            f"{run.mean_batch:.1f} | {run.worker_rss_mib:.0f} |"
         )
     lines += ["", "## Targets", ""]
     if (m.artifact.height, m.artifact.width) != DESIGN_INPUT:
@@ -132,10 +143,10 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
             "`make bench ENV=staging`.",
             "",
         ]
-    for kind in m.service:
+    for kind, run in m.service.items():
         b_over_a = top[kind].requests_per_second / m.in_process[kind]
         b_over_c = top[kind].requests_per_second / baseline_top.requests_per_second
-        steady = m.steady[kind]
+        steady = run.steady
         tail = steady.p99_ms / steady.p50_ms
         fraction = steady.requests_per_second / best[kind]
         lines += [
@@ -146,8 +157,8 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
             f"({fraction:.0%} of max): "
             f"p50 {steady.p50_ms:.1f} ms, p99 {steady.p99_ms:.1f} ms, p99/p50 = {tail:.1f} "
             f"(target <= 3 at 70 %: {_tail_verdict(tail, fraction)}); "
-            f"startup {m.startup[kind]:.1f} s "
-            f"(target <= 8: {_verdict(m.startup[kind] <= 8)}).",
+            f"startup {run.startup_seconds:.1f} s "
+            f"(target <= 8: {_verdict(run.startup_seconds <= 8)}).",
         ]
     lines += ["", f"![throughput and p99]({plot.name})", ""]
     markdown.write_text("\n".join(lines))

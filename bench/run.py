@@ -13,7 +13,7 @@ from PIL import Image
 
 from bench.inprocess import measure_in_subprocesses
 from bench.load import LoadResult, run_wrk
-from bench.report import Measurements, write_report
+from bench.report import Measurements, ServiceRun, write_report
 from envconfig import REPO_ROOT
 from service.cpu import available_cpus
 from service.imaging import preprocess
@@ -40,9 +40,27 @@ def sample_jpeg(size: int = 256) -> bytes:
     return out.getvalue()
 
 
-def _sweep(url: str, body: Path, content_type: str, seconds: float) -> list[LoadResult]:
+def _sweep(
+    url: str, body: Path, content_type: str, seconds: float, levels: tuple[int, ...] = CONCURRENCY
+) -> list[LoadResult]:
     run_wrk(url, body, content_type, 4, 2)  # warm-up, not reported
-    return [run_wrk(url, body, content_type, c, seconds) for c in CONCURRENCY]
+    return [run_wrk(url, body, content_type, c, seconds) for c in levels]
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _mean_batch(before: str, after: str) -> float:
+    """Images per model call between two /metrics scrapes."""
+    batches = sample(after, "inference_batch_size_count") - sample(
+        before, "inference_batch_size_count"
+    )
+    images = sample(after, "inference_batch_size_sum") - sample(before, "inference_batch_size_sum")
+    return images / max(batches, 1)
 
 
 def _at_70_percent(url: str, body: Path, sweep: list[LoadResult], seconds: float) -> LoadResult:
@@ -61,8 +79,8 @@ def _at_70_percent(url: str, body: Path, sweep: list[LoadResult], seconds: float
 
 def measure_service(
     kind: Backend, base: Path, jpeg: Path, seconds: float, work: Path
-) -> tuple[float, list[LoadResult], LoadResult, float]:
-    """(b): startup-to-ready, the sweep, the 70 % run and the mean batch size at c=16."""
+) -> ServiceRun:
+    """(b): startup-to-ready, the sweep, the 70 % run, mean batch size and RSS at c=16."""
     server = start_server(
         base,
         work / f"service-{kind.value}.log",
@@ -71,19 +89,16 @@ def measure_service(
     )
     try:
         startup = server.wait_until("/v2/health/ready", 200, 120)
+        url = server.url + "/predict"
+        sweep = _sweep(url, jpeg, "image/jpeg", seconds, CONCURRENCY[:-1])
         before = server.get("/metrics").text
-        sweep = _sweep(server.url + "/predict", jpeg, "image/jpeg", seconds)
-        after = server.get("/metrics").text
-        batches = sample(after, "inference_batch_size_count") - sample(
-            before, "inference_batch_size_count"
-        )
-        images = sample(after, "inference_batch_size_sum") - sample(
-            before, "inference_batch_size_sum"
-        )
-        steady = _at_70_percent(server.url + "/predict", jpeg, sweep, seconds)
+        sweep.append(run_wrk(url, jpeg, "image/jpeg", CONCURRENCY[-1], seconds))
+        mean_batch = _mean_batch(before, server.get("/metrics").text)
+        rss = max(_rss_mib(pid) for pid in server.worker_pids())
+        steady = _at_70_percent(url, jpeg, sweep, seconds)
     finally:
         server.stop()
-    return startup, sweep, steady, images / max(batches, 1)
+    return ServiceRun(startup, sweep, steady, mean_batch, rss)
 
 
 def measure_baseline(
@@ -132,9 +147,7 @@ def main(argv: list[str]) -> int:
         measurements.in_process[kind] = measure_in_subprocesses(
             kind, artifact, jpeg, settings.batch_max_size, args.seconds, WORKERS
         )
-        startup, sweep, steady, mean_batch = measure_service(kind, base, jpeg, args.seconds, work)
-        measurements.startup[kind], measurements.service[kind] = startup, sweep
-        measurements.steady[kind], measurements.mean_batch[kind] = steady, mean_batch
+        measurements.service[kind] = measure_service(kind, base, jpeg, args.seconds, work)
         time.sleep(1)
     measurements.baseline = measure_baseline(artifact, floats, args.seconds, work)
     markdown, plot = write_report(measurements, REPORTS)
