@@ -1,4 +1,5 @@
-"""The real engine on the local stack: up, idempotence, a config change, policy, destroy.
+"""The real engine on the local stack: up, idempotence, a config change, policy, destroy, and
+Pulumi starting (and stopping) the local control plane itself.
 
 The tests run in file order against one stack (module-scoped `project`); kwok's nodes are
 simulated, so "Ready" means the API server and kwok agree, not that a container serves.
@@ -13,6 +14,7 @@ import pytest
 
 from deploy.pulumi_cli import PulumiCli, PulumiError
 from envconfig import REPO_ROOT
+from localcluster import LocalCluster
 from toolchain.paths import bin_dir
 
 pytestmark = pytest.mark.e2e
@@ -120,3 +122,22 @@ def test_destroy_leaves_no_release_namespace_or_process(
     namespaces = kubectl(local_cluster, "get", "namespaces", "-o", "name").split()
     assert f"namespace/{outputs['releaseNamespace']}" not in namespaces
     assert engine_processes(project) == []
+
+
+def test_up_starts_a_stopped_cluster_and_destroy_stops_it(
+    project: PulumiCli, local_cluster: Path
+) -> None:
+    cluster = LocalCluster()
+    cluster.down()
+    try:
+        timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
+        assert cluster.is_running()
+        outputs = project.outputs("local")
+        assert outputs["kubeconfig"] == local_cluster.read_text()
+        live = deployment(local_cluster, outputs)
+        assert live["status"].get("readyReplicas") == live["spec"]["replicas"]
+        # Pulumi started this cluster, so destroying the stack stops it again.
+        timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
+        assert not cluster.is_running() and cluster.processes() == []
+    finally:
+        cluster.up()  # the rest of the session shares it
