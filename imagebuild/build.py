@@ -64,7 +64,7 @@ def build_environment(env: str, *, force: bool = False) -> ImageRecord:
     revision = git_revision()
     base_image = base.ensure_base_image()
     wheels = wheelhouse.ensure_wheelhouse()
-    inputs = inputs_sha256(artifact, revision, base_image, wheels.name)
+    inputs = inputs_sha256(env, artifact, revision, base_image, wheels.name)
     if not force:
         current = _current_record(env, inputs)
         if current is not None:
@@ -89,9 +89,12 @@ def build_environment(env: str, *, force: bool = False) -> ImageRecord:
     return record
 
 
-def inputs_sha256(artifact: ModelArtifact, revision: Revision, base_image: str, wheels: str) -> str:
-    """One hash over everything that goes into the images."""
+def inputs_sha256(
+    env: str, artifact: ModelArtifact, revision: Revision, base_image: str, wheels: str
+) -> str:
+    """One hash over everything that goes into the images and their tags."""
     parts = {
+        "environment": env,
         "containerfile": _file_hash(CONTAINERFILE),
         "containerignore": _file_hash(CONTAINERIGNORE),
         "service": _tree_hash(SERVICE_DIR),
@@ -139,7 +142,8 @@ def _build_variant(
     model_dir: Path,
 ) -> ImageInfo:
     backend, tag_suffix, archive_suffix = VARIANTS[variant]
-    tag = f"{artifact.version}-{revision.sha}{tag_suffix}"
+    # Model versions count per environment: the environment keeps equal versions apart.
+    tag = f"{env}-{artifact.version}-{revision.sha}{tag_suffix}"
     reference = f"{REPOSITORY}:{tag}"
     build_args = {
         "BASE_IMAGE": base_image,

@@ -21,12 +21,12 @@ class ImageRecord(BaseModel):
 
     @property
     def repository(self) -> str:
-        """`localhost/image-classifier` from `localhost/image-classifier:3-abc1234`."""
+        """`localhost/image-classifier` from `localhost/image-classifier:prod-3-abc1234`."""
         return self.reference.rsplit(":", 1)[0]
 
     @property
     def tag(self) -> str:
-        """`3-abc1234` from `localhost/image-classifier:3-abc1234`."""
+        """`prod-3-abc1234` from `localhost/image-classifier:prod-3-abc1234`."""
         return self.reference.rsplit(":", 1)[1]
 
 

@@ -30,7 +30,7 @@ Chart name and version, as used by the helm.sh/chart label.
 {{- end }}
 
 {{/*
-Version label: the image tag (`<model-version>-<git-sha>`) when set, else the chart's appVersion.
+Version label: the image tag (`<env>-<model-version>-<git-sha>`) when set, else the chart's appVersion.
 */}}
 {{- define "image-classifier.version" -}}
 {{- default .Chart.AppVersion .Values.image.tag | trunc 63 | trimSuffix "-" }}

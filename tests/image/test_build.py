@@ -16,11 +16,11 @@ pytestmark = pytest.mark.image
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def test_record_names_both_images_by_model_version_and_revision(
+def test_record_names_both_images_by_environment_model_version_and_revision(
     image_record: ImageRecord, local_model: Path
 ) -> None:
     data = json.loads(record_path("local").read_text())
-    base = f"localhost/image-classifier:{local_model.name}-{image_record.revision}"
+    base = f"localhost/image-classifier:local-{local_model.name}-{image_record.revision}"
     assert data["reference"] == base
     assert data["slim"]["reference"] == f"{base}-slim"
     for entry in (data, data["slim"]):

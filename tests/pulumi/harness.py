@@ -128,7 +128,7 @@ def write_image_record(directory: Path, model_version: int = 3) -> Path:
     path.write_text(
         json.dumps(
             {
-                "reference": f"localhost/image-classifier:{model_version}-abc1234",
+                "reference": f"localhost/image-classifier:test-{model_version}-abc1234",
                 "digest": DIGEST,
                 "model_version": model_version,
                 "size_bytes": 1,

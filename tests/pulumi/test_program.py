@@ -98,7 +98,7 @@ def test_image_is_pinned_by_digest_from_the_record(
     values = deploy(stack, tmp_path).one(RELEASE).inputs["values"]
     assert values["image"]["digest"] == DIGEST
     assert values["image"]["repository"] == "localhost/image-classifier"
-    assert values["image"]["tag"] == "3-abc1234"
+    assert values["image"]["tag"] == "test-3-abc1234"
     assert values["model"]["version"] == 3
 
 
