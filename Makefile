@@ -66,7 +66,7 @@ test: setup ## The whole suite: every layer, real tools, local cluster (pytest -
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
-bench: setup ## Benchmarks; writes reports/
+bench: setup ## Service benchmark of ENV's model (trained if none): reports/service-benchmark-ENV.md
 	@$(PY) -m bench --env $(ENV)
 
 lint: venv ## ruff + mypy
