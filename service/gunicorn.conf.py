@@ -8,6 +8,8 @@ import tempfile
 from types import FrameType
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from service.settings import Settings, SettingsError
 
 try:
@@ -37,7 +39,16 @@ max_requests_jitter = 10_000
 # Temporary files only under /tmp: the root filesystem is read-only in the container.
 worker_tmp_dir = tempfile.gettempdir()
 
+
 # --- Logging -----------------------------------------------------------------------------
+class AppAccessLogger(Logger):
+    """The app logs each request itself (JSON, with its request id); gunicorn skips its line."""
+
+    def access(self, *args: Any, **kwargs: Any) -> None:
+        """Gunicorn would format an access line for every request only to drop it."""
+
+
+logger_class = AppAccessLogger
 accesslog = None
 errorlog = "-"
 loglevel = settings.log_level.value
