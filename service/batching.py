@@ -1,6 +1,8 @@
 """Dynamic batching: concurrent requests' images are joined into one model call."""
 
 import contextlib
+import logging
+import os
 import queue
 import threading
 import time
@@ -10,6 +12,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+# The model thread runs at the lowest CPU priority (nice 19) in its worker. A saturated worker
+# then finishes the HTTP and preprocessing work of every in-flight request before the next
+# model call, and that call takes them all as one larger batch, which costs less per image;
+# when the worker is idle the model thread still runs at once. Measured on 2 CPUs at
+# concurrency 16 (224x224 TF model): mean batch 5.0 -> 7.6, 7.0 -> 6.9 ms CPU per image.
+MODEL_THREAD_NICE = 19
 
 
 class QueueFullError(RuntimeError):
@@ -104,6 +114,7 @@ class Batcher:
         return jobs
 
     def _run(self) -> None:
+        _lower_own_priority(MODEL_THREAD_NICE)
         while True:
             jobs = self._collect(self._next(None))
             started = time.perf_counter()
@@ -121,3 +132,11 @@ class Batcher:
             self._observer.batch_done(
                 offset, [started - job.enqueued for job in jobs], finished - started
             )
+
+
+def _lower_own_priority(nice: int) -> None:
+    # On Linux the nice value belongs to each thread; PRIO_PROCESS with the thread id sets it.
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as error:
+        log.warning("model thread keeps its CPU priority: %s", error)

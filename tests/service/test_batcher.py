@@ -1,0 +1,103 @@
+"""The Batcher on its own: joining jobs, lone jobs, failures, queue cap and thread priority."""
+
+import os
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from service.batching import MODEL_THREAD_NICE, Batcher, QueueFullError
+
+WAIT_S = 10
+
+
+class Recorder:
+    """BatchObserver that keeps every batch size."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def batch_done(self, size: int, queue_seconds: list[float], inference_seconds: float) -> None:
+        self.sizes.append(size)
+
+
+class GatedModel:
+    """predict() doubles its rows; the first call blocks until `release` is set."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.niceness: list[int] = []
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        self.entered.set()
+        assert self.release.wait(WAIT_S)
+        if np.isnan(batch).any():
+            raise ValueError("NaN row")
+        return batch.reshape(len(batch), -1) * 2
+
+
+def rows(*values: float) -> np.ndarray:
+    return np.array(values, np.float32).reshape(len(values), 1)
+
+
+def start(model: GatedModel, recorder: Recorder, capacity: int = 16) -> Batcher:
+    return Batcher(model.predict, 8, WAIT_S, capacity, recorder).start()
+
+
+def result(future: "Future[np.ndarray]") -> list[float]:
+    return future.result(WAIT_S).ravel().tolist()
+
+
+def test_jobs_queued_during_a_model_call_share_the_next_one() -> None:
+    model, recorder = GatedModel(), Recorder()
+    batcher = start(model, recorder)
+    first = batcher.submit(rows(1))
+    assert model.entered.wait(WAIT_S)
+    queued = [batcher.submit(rows(2, 3)), batcher.submit(rows(4)), batcher.submit(rows(5))]
+    model.release.set()
+    assert result(first) == [2]
+    assert [result(f) for f in queued] == [[4, 6], [8], [10]]
+    assert recorder.sizes == [1, 4]
+
+
+def test_a_lone_job_runs_without_waiting_for_the_timeout() -> None:
+    model, recorder = GatedModel(), Recorder()
+    model.release.set()
+    batcher = start(model, recorder)
+    with batcher.expecting():
+        future = batcher.submit(rows(7))
+        # WAIT_S is also the batch timeout: waiting for it would fail this result() call.
+        assert result(future) == [14]
+    assert recorder.sizes == [1]
+
+
+def test_a_failed_model_call_fails_its_jobs_and_the_thread_goes_on() -> None:
+    model, recorder = GatedModel(), Recorder()
+    model.release.set()
+    batcher = start(model, recorder)
+    with pytest.raises(ValueError, match="NaN row"):
+        batcher.submit(rows(np.nan)).result(WAIT_S)
+    assert result(batcher.submit(rows(1))) == [2]
+
+
+def test_a_full_queue_refuses_new_jobs() -> None:
+    model, recorder = GatedModel(), Recorder()
+    batcher = start(model, recorder, capacity=1)
+    batcher.submit(rows(1))
+    assert model.entered.wait(WAIT_S)
+    waiting = batcher.submit(rows(2))
+    with pytest.raises(QueueFullError, match="queue is full"):
+        batcher.submit(rows(3))
+    model.release.set()
+    assert result(waiting) == [4]
+
+
+def test_the_model_thread_runs_at_the_lowest_cpu_priority() -> None:
+    model, recorder = GatedModel(), Recorder()
+    model.release.set()
+    result(start(model, recorder).submit(rows(1)))
+    assert model.niceness == [MODEL_THREAD_NICE]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < MODEL_THREAD_NICE
