@@ -27,7 +27,7 @@ bind = [f"0.0.0.0:{settings.port}"]
 backlog = 512
 
 # --- Workers -----------------------------------------------------------------------------
-worker_class = "gthread"
+worker_class = "service.worker.BalancedThreadWorker"
 workers = settings.gunicorn_workers
 threads = settings.gunicorn_threads
 timeout = 60

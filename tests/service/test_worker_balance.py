@@ -1,0 +1,101 @@
+"""BalancedThreadWorker: a burst of keep-alive connections is shared by the workers."""
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.worker import FRESH_CONNECTION_SECONDS
+from tests.service.conftest import READY_TIMEOUT
+from tests.service.server import Server, start_server
+
+pytestmark = pytest.mark.service
+THREADS = 2
+LIVE = b"GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
+
+
+@pytest.fixture(scope="module")
+def two_worker_server(
+    model_base: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    server = start_server(
+        model_base,
+        tmp_path_factory.mktemp("balance") / "gunicorn.log",
+        MODEL_BACKEND="litert",
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS=str(THREADS),
+    )
+    try:
+        server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
+        yield server
+    finally:
+        server.stop()
+
+
+def _established_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+            if local_port == port and state == "01":  # 01: ESTABLISHED
+                inodes.add(inode)
+    return inodes
+
+
+def connections_per_worker(server: Server) -> list[int]:
+    """Accepted connections each worker holds, from its socket fds and the TCP table."""
+    port = int(server.url.rsplit(":", 1)[1])
+    established = _established_inodes(port)
+    counts = []
+    for pid in server.worker_pids():
+        links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+        counts.append(sum(link[len("socket:[") : -1] in established for link in links))
+    return sorted(counts)
+
+
+def wait_for_counts(server: Server, expected: list[int]) -> list[int]:
+    deadline = time.monotonic() + 10
+    while (counts := connections_per_worker(server)) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return counts
+
+
+def open_connections(server: Server, count: int) -> list[socket.socket]:
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    return [socket.create_connection((host, int(port)), timeout=10) for _ in range(count)]
+
+
+def answers_live(connection: socket.socket) -> bool:
+    connection.sendall(LIVE)
+    return connection.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_a_burst_of_connections_is_split_evenly(two_worker_server: Server) -> None:
+    connections = open_connections(two_worker_server, 2 * THREADS)
+    try:
+        assert wait_for_counts(two_worker_server, [THREADS, THREADS]) == [THREADS, THREADS]
+        assert all(answers_live(c) for c in connections)
+        # Kept alive, each connection stays with its worker.
+        assert connections_per_worker(two_worker_server) == [THREADS, THREADS]
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server: Server) -> None:
+    silent = open_connections(two_worker_server, 2 * THREADS)
+    try:
+        assert wait_for_counts(two_worker_server, [THREADS, THREADS]) == [THREADS, THREADS]
+        began = time.monotonic()
+        [late] = open_connections(two_worker_server, 1)
+        with late:
+            assert answers_live(late)
+        # It waited for the silent ones to stop counting as fresh, not for them to close.
+        assert time.monotonic() - began < FRESH_CONNECTION_SECONDS + 2
+    finally:
+        for connection in silent:
+            connection.close()
