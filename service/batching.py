@@ -119,7 +119,7 @@ class Batcher:
             jobs = self._collect(self._next(None))
             started = time.perf_counter()
             try:
-                probabilities = self._predict(np.concatenate([job.rows for job in jobs]))
+                probabilities = self._predict(_join(jobs))
             except Exception as error:  # the model thread must survive a failed batch
                 for job in jobs:
                     job.future.set_exception(error)
@@ -132,6 +132,10 @@ class Batcher:
             self._observer.batch_done(
                 offset, [started - job.enqueued for job in jobs], finished - started
             )
+
+
+def _join(jobs: list[_Job]) -> np.ndarray:
+    return jobs[0].rows if len(jobs) == 1 else np.concatenate([job.rows for job in jobs])
 
 
 def _lower_own_priority(nice: int) -> None:
