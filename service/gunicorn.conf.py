@@ -82,7 +82,7 @@ def post_worker_init(worker: Any) -> None:
     from service.app import runtime_of
 
     runtime = runtime_of(worker.wsgi)
-    runtime.start()
+    runtime.start(on_settled=worker.release)
     graceful_exit = signal.getsignal(signal.SIGTERM)
 
     def drain_then_exit(signum: int, frame: FrameType | None) -> None:

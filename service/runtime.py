@@ -4,6 +4,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import numpy as np
@@ -46,11 +47,20 @@ class ModelRuntime:
         """True once loaded and warmed up, false again while draining."""
         return self.state is State.AVAILABLE
 
-    def start(self) -> None:
-        """Load in a background thread so liveness answers while the model loads."""
+    def start(self, on_settled: Callable[[], None] = lambda: None) -> None:
+        """Load in a background thread so liveness answers while the model loads; then call
+        `on_settled` (in that thread), whether the model is ready or failed."""
         if not self._started.is_set():
             self._started.set()
-            threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+            threading.Thread(
+                target=self._load_then, args=(on_settled,), name="model-loader", daemon=True
+            ).start()
+
+    def _load_then(self, on_settled: Callable[[], None]) -> None:
+        try:
+            self._load()
+        finally:
+            on_settled()
 
     def drain(self) -> None:
         """Readiness goes false; requests already accepted still complete."""

@@ -1,6 +1,7 @@
-"""BalancedThreadWorker: a burst of keep-alive connections is shared by the workers."""
+"""BalancedThreadWorker: workers share connections; a replacement waits for its model."""
 
 import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -24,7 +25,6 @@ def two_worker_server(
     server = start_server(
         model_base,
         tmp_path_factory.mktemp("balance") / "gunicorn.log",
-        MODEL_BACKEND="litert",
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS=str(THREADS),
     )
@@ -106,3 +106,26 @@ def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server:
     finally:
         for connection in silent:
             connection.close()
+
+
+def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
+    two_worker_server: Server, digit_images: dict[str, bytes]
+) -> None:
+    survivor, victim = two_worker_server.worker_pids()
+    os.kill(victim, signal.SIGKILL)
+    statuses = []
+    # Longer than a replacement takes to import and load the TF model; a new connection each
+    # time, so that the replacement would get about half of them if it accepted.
+    until = time.monotonic() + 6
+    while time.monotonic() < until:
+        response = two_worker_server.post(
+            "/predict",
+            data=digit_images["3"],
+            headers={"Content-Type": "image/png", "Connection": "close"},
+        )
+        statuses.append(response.status_code)
+    assert len(statuses) > 50 and set(statuses) == {200}, statuses
+    replacement = next(pid for pid in two_worker_server.worker_pids() if pid != survivor)
+    assert replacement != victim
+    # Once ready, the replacement takes its share again.
+    test_a_burst_of_connections_is_split_evenly(two_worker_server)
