@@ -92,6 +92,8 @@ class BalancedThreadWorker(ThreadWorker):
             self._resume()
 
     def _resume(self) -> None:
+        if not self._paused:
+            return  # the common case, checked without the lock; _pause() sets it under the lock
         with self._lock:
             if self._holding or not self.alive:
                 return
