@@ -4,12 +4,13 @@ import json
 import logging
 import sys
 import time
+from contextvars import ContextVar
 from typing import Any
-
-from flask import g, has_request_context
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged too.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# The id of the request this thread is handling (set by service.observability), if any.
+current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,8 +24,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if has_request_context() and "request_id" in g:
-            entry["request_id"] = g.request_id
+        request_id = current_request_id.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from service.errors import ApiError
 from service.model_store import ModelArtifact
+from service.observability import label_model
 from service.runtime import ModelRuntime
 from service.strict_json import parse_json
 
@@ -19,11 +20,9 @@ def runtime() -> ModelRuntime:
 
 
 def resolve_model(name: str, version: str | None = None) -> ModelArtifact:
-    """Look up the served model and remember it for the request's metrics labels."""
-    g.model = name
-    g.version = version or ""
+    """Look up the served model and label the request with it (unknown names stay unlabelled)."""
     artifact = runtime().resolve(name, version)
-    g.version = str(artifact.version)
+    label_model(request.environ, artifact.name, artifact.version)
     return artifact
 
 
