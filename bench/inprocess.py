@@ -6,6 +6,7 @@ cannot be imported into the same interpreter.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import numpy as np
 
 from envconfig import REPO_ROOT
 from service.backends import load_backend
-from service.cpu import threads_per_worker
+from service.cpu import threads_per_worker, worker_cpu
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend
@@ -39,7 +40,7 @@ def images_per_second(
 def measure_in_subprocesses(
     kind: Backend, artifact: ModelArtifact, image: Path, batch: int, seconds: float, workers: int
 ) -> float:
-    """Run images_per_second in `workers` fresh interpreters at once, like gunicorn workers."""
+    """Run images_per_second in `workers` fresh interpreters at once, placed like the workers."""
     command = [
         sys.executable, "-m", "bench.inprocess", "--backend", kind.value,
         "--model-dir", str(artifact.path), "--image", str(image),
@@ -47,9 +48,13 @@ def measure_in_subprocesses(
     ]  # fmt: skip
     processes = [
         subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*command, "--cpu-slot", str(slot)],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        for _ in range(workers)
+        for slot in range(workers)
     ]
     total = 0.0
     for process in processes:
@@ -69,7 +74,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--workers", type=int, required=True, help="processes sharing the CPUs")
+    parser.add_argument("--cpu-slot", type=int, default=0, help="this process's worker slot")
     args = parser.parse_args()
+    cpu = worker_cpu(args.cpu_slot, args.workers)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})  # where gunicorn would pin this slot's worker
     version = args.model_dir
     artifact = load_artifact(version.parent.parent, version.parent.name, int(version.name))
     rate = images_per_second(

@@ -1,5 +1,6 @@
 """Gunicorn configuration: `gunicorn --config service/gunicorn.conf.py` from the repo (or /app)."""
 
+import itertools
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from service.cpu import worker_cpu
 from service.settings import Settings, SettingsError
 
 try:
@@ -75,6 +77,20 @@ def on_starting(server: Any) -> None:
     """Give the workers a fresh Prometheus multiprocess directory under /tmp."""
     directory = tempfile.mkdtemp(prefix="prometheus-", dir=tempfile.gettempdir())
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    """Give the new worker the lowest CPU slot no live sibling holds (a replacement inherits)."""
+    taken = {sibling.cpu_slot for sibling in server.WORKERS.values()}
+    worker.cpu_slot = next(slot for slot in itertools.count() if slot not in taken)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Pin the worker to its own CPU when the container has exactly one CPU per worker."""
+    cpu = worker_cpu(worker.cpu_slot, server.num_workers)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})  # before any thread starts, so all of them inherit it
+        server.log.info("worker %s pinned to CPU %s", worker.pid, cpu)
 
 
 def post_worker_init(worker: Any) -> None:

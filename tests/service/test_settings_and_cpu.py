@@ -1,10 +1,11 @@
 """Pure logic: settings parsing and the CPU budget read from cgroup files."""
 
+import os
 from pathlib import Path
 
 import pytest
 
-from service.cpu import available_cpus, threads_per_worker
+from service.cpu import available_cpus, threads_per_worker, worker_cpu
 from service.settings import Backend, Settings, SettingsError
 
 pytestmark = pytest.mark.unit
@@ -78,3 +79,18 @@ def test_cpu_budget_follows_the_cgroup_quota(
     online = available_cpus(tmp_path / "absent")
     assert available_cpus(tmp_path) == (online if expected is None else min(expected, online))
     assert threads_per_worker(online + 1, tmp_path) == 1
+
+
+def test_workers_are_pinned_only_when_the_container_has_one_cpu_per_worker(
+    tmp_path: Path,
+) -> None:
+    allowed = sorted(os.sched_getaffinity(0))
+    count, no_quota = len(allowed), tmp_path / "absent"
+    pinned = [worker_cpu(slot, count, no_quota) for slot in range(count)]
+    assert pinned == (allowed if count > 1 else [None])
+    assert worker_cpu(count, count, no_quota) is None  # a slot beyond the workers
+    assert worker_cpu(0, count + 1, no_quota) is None
+    assert worker_cpu(0, 1, no_quota) is None
+    if count > 1:  # a CFS quota below the CPU set: the CPUs are shared, so no pinning
+        (tmp_path / "cpu.max").write_text(f"{(count - 1) * 100_000} 100000\n")
+        assert worker_cpu(0, count, tmp_path) is None

@@ -1,4 +1,4 @@
-"""BalancedThreadWorker: workers share connections; a replacement waits for its model."""
+"""Worker placement: workers share connections and CPUs; a replacement waits for its model."""
 
 import os
 import signal
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from service.cpu import worker_cpu
 from service.worker import FRESH_CONNECTION_SECONDS
 from tests.service.conftest import READY_TIMEOUT
 from tests.service.server import Server, start_server
@@ -108,6 +109,19 @@ def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server:
             connection.close()
 
 
+def assert_each_worker_has_its_own_cpu(server: Server) -> None:
+    expected = [worker_cpu(slot, 2) for slot in range(2)]
+    placed = sorted(sorted(os.sched_getaffinity(pid)) for pid in server.worker_pids())
+    if None in expected:  # this machine does not have exactly one CPU per worker
+        assert placed == [sorted(os.sched_getaffinity(0))] * 2
+    else:
+        assert placed == sorted([cpu] for cpu in expected)
+
+
+def test_each_worker_is_pinned_to_its_own_cpu(two_worker_server: Server) -> None:
+    assert_each_worker_has_its_own_cpu(two_worker_server)
+
+
 def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
     two_worker_server: Server, digit_images: dict[str, bytes]
 ) -> None:
@@ -127,5 +141,6 @@ def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
     assert len(statuses) > 50 and set(statuses) == {200}, statuses
     replacement = next(pid for pid in two_worker_server.worker_pids() if pid != survivor)
     assert replacement != victim
+    assert_each_worker_has_its_own_cpu(two_worker_server)  # it took the dead worker's CPU
     # Once ready, the replacement takes its share again.
     test_a_burst_of_connections_is_split_evenly(two_worker_server)
