@@ -43,7 +43,7 @@ def worker_cpu(slot: int, workers: int, root: Path = CGROUP_ROOT) -> int | None:
     no CFS quota below that (a machine of its own, or a Guaranteed pod under the kubelet's static
     CPU manager policy). A pinned worker's request threads and model thread then share one
     core's caches instead of migrating between cores after every hand-off: measured on 2 CPUs
-    with 2 workers, LiteRT went from 510-520 to 558-564 images/s at concurrency 16.
+    with 2 workers, LiteRT went from 510-520 to 555-571 images/s at concurrency 16.
     """
     allowed = sorted(os.sched_getaffinity(0))
     if workers < 2 or len(allowed) != workers or available_cpus(root) < workers:
