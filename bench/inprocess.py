@@ -16,7 +16,7 @@ import numpy as np
 
 from envconfig import REPO_ROOT
 from service.backends import load_backend
-from service.cpu import threads_per_worker, worker_cpu
+from service.cpu import threads_per_worker, worker_cpus
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend
@@ -76,9 +76,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, required=True, help="processes sharing the CPUs")
     parser.add_argument("--cpu-slot", type=int, default=0, help="this process's worker slot")
     args = parser.parse_args()
-    cpu = worker_cpu(args.cpu_slot, args.workers)
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})  # where gunicorn would pin this slot's worker
+    cpus = worker_cpus(args.workers)
+    if cpus is not None:
+        os.sched_setaffinity(0, {cpus[args.cpu_slot]})  # as gunicorn pins its workers
     version = args.model_dir
     artifact = load_artifact(version.parent.parent, version.parent.name, int(version.name))
     rate = images_per_second(

@@ -36,8 +36,8 @@ def threads_per_worker(workers: int, root: Path = CGROUP_ROOT) -> int:
     return max(1, available_cpus(root) // workers)
 
 
-def worker_cpu(slot: int, workers: int, root: Path = CGROUP_ROOT) -> int | None:
-    """The one CPU for gunicorn worker `slot` (0-based), or None to leave placement to the kernel.
+def worker_cpus(workers: int, root: Path = CGROUP_ROOT) -> list[int] | None:
+    """The CPUs to pin gunicorn workers to, one worker each; None leaves placement to the kernel.
 
     Only when the container owns exactly one CPU per worker: its CPU set has `workers` CPUs and
     no CFS quota below that (a machine of its own, or a Guaranteed pod under the kubelet's static
@@ -48,4 +48,4 @@ def worker_cpu(slot: int, workers: int, root: Path = CGROUP_ROOT) -> int | None:
     allowed = sorted(os.sched_getaffinity(0))
     if workers < 2 or len(allowed) != workers or available_cpus(root) < workers:
         return None
-    return allowed[slot] if slot < workers else None
+    return allowed

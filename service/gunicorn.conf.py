@@ -1,17 +1,17 @@
 """Gunicorn configuration: `gunicorn --config service/gunicorn.conf.py` from the repo (or /app)."""
 
-import itertools
 import os
 import shutil
 import signal
 import sys
 import tempfile
+from collections import Counter
 from types import FrameType
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-from service.cpu import worker_cpu
+from service.cpu import worker_cpus
 from service.settings import Settings, SettingsError
 
 try:
@@ -80,17 +80,21 @@ def on_starting(server: Any) -> None:
 
 
 def pre_fork(server: Any, worker: Any) -> None:
-    """Give the new worker the lowest CPU slot no live sibling holds (a replacement inherits)."""
-    taken = {sibling.cpu_slot for sibling in server.WORKERS.values()}
-    worker.cpu_slot = next(slot for slot in itertools.count() if slot not in taken)
+    """Choose the new worker's CPU: the one the fewest live siblings are pinned to, if pinning.
+
+    So a replacement takes over the dead worker's CPU, and after a reload (new workers start
+    before the old ones stop) the new generation still ends up one per CPU.
+    """
+    cpus = worker_cpus(server.num_workers)
+    pinned = Counter(sibling.cpu for sibling in server.WORKERS.values())
+    worker.cpu = None if cpus is None else min(cpus, key=lambda cpu: pinned[cpu])
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """Pin the worker to its own CPU when the container has exactly one CPU per worker."""
-    cpu = worker_cpu(worker.cpu_slot, server.num_workers)
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})  # before any thread starts, so all of them inherit it
-        server.log.info("worker %s pinned to CPU %s", worker.pid, cpu)
+    """Pin the worker to the CPU pre_fork chose."""
+    if worker.cpu is not None:
+        os.sched_setaffinity(0, {worker.cpu})  # before any thread starts: all of them inherit it
+        server.log.info("worker %s pinned to CPU %s", worker.pid, worker.cpu)
 
 
 def post_worker_init(worker: Any) -> None:

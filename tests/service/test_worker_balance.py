@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cpu import worker_cpu
+from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
 from tests.service.conftest import READY_TIMEOUT
 from tests.service.server import Server, start_server
@@ -110,12 +110,12 @@ def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server:
 
 
 def assert_each_worker_has_its_own_cpu(server: Server) -> None:
-    expected = [worker_cpu(slot, 2) for slot in range(2)]
+    cpus = worker_cpus(2)
     placed = sorted(sorted(os.sched_getaffinity(pid)) for pid in server.worker_pids())
-    if None in expected:  # this machine does not have exactly one CPU per worker
+    if cpus is None:  # this machine does not have exactly one CPU per worker
         assert placed == [sorted(os.sched_getaffinity(0))] * 2
     else:
-        assert placed == sorted([cpu] for cpu in expected)
+        assert placed == [[cpu] for cpu in cpus]
 
 
 def test_each_worker_is_pinned_to_its_own_cpu(two_worker_server: Server) -> None:
@@ -144,3 +144,18 @@ def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
     assert_each_worker_has_its_own_cpu(two_worker_server)  # it took the dead worker's CPU
     # Once ready, the replacement takes its share again.
     test_a_burst_of_connections_is_split_evenly(two_worker_server)
+
+
+def test_after_a_reload_the_new_workers_each_have_their_own_cpu(two_worker_server: Server) -> None:
+    old = set(two_worker_server.worker_pids())
+    # SIGHUP: gunicorn starts a new generation of workers, then stops the old one.
+    os.kill(two_worker_server.process.pid, signal.SIGHUP)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        workers = set(two_worker_server.worker_pids())
+        if len(workers) == 2 and not workers & old:
+            break
+        time.sleep(0.2)
+    assert len(workers) == 2 and not workers & old, (old, workers)
+    assert_each_worker_has_its_own_cpu(two_worker_server)
+    two_worker_server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
