@@ -15,14 +15,14 @@ from PIL import Image
 
 from bench.inprocess import measure_in_subprocesses
 from bench.load import LoadResult, run_wrk
+from bench.metrics_text import sample
 from bench.report import Measurements, Round, ServiceRun, median_round, write_report
+from bench.server import Server, free_port, launch, start_server
 from envconfig import REPO_ROOT
 from service.cpu import available_cpus
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend, Settings
-from tests.service.metrics_text import sample
-from tests.service.server import Server, free_port, launch, start_server
 from training.ensure import MODELS_DIR, ensure_trained
 
 CONCURRENCY = (1, 4, 16)

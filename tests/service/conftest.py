@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.server import Server, start_server
 from envconfig import REPO_ROOT
-from tests.service.server import Server, start_server
 
 DIGITS = REPO_ROOT / "data" / "digits"
 TOKEN = "s3cret-token"

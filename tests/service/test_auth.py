@@ -2,8 +2,8 @@
 
 import pytest
 
+from bench.server import Server
 from tests.service.conftest import TOKEN
-from tests.service.server import Server
 
 pytestmark = pytest.mark.service
 PROTECTED = [

@@ -12,7 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.service.server import Server
+from bench.server import Server
 
 pytestmark = pytest.mark.service
 PREDICT = "/v1/models/image-classifier:predict"

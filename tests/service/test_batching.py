@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from bench.metrics_text import sample
+from bench.server import Server
 from tests.service.conftest import TOKEN
-from tests.service.metrics_text import sample
-from tests.service.server import Server
 
 pytestmark = pytest.mark.service
 PNG = {"Content-Type": "image/png"}

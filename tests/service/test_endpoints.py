@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tritonclient.http as triton
 
+from bench.server import Server
 from service.imaging import preprocess
 from tests.service.conftest import Reference
-from tests.service.server import Server
 
 pytestmark = pytest.mark.service
 MODEL = "image-classifier"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 
-from tests.service.server import Server
+from bench.server import Server
 
 pytestmark = pytest.mark.service
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.server import Server, free_port, start_server
 from envconfig import REPO_ROOT
-from tests.service.server import Server, free_port, start_server
 
 pytestmark = pytest.mark.service
 PNG = {"Content-Type": "image/png"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.server import start_server
+from bench.server import start_server
 
 pytestmark = pytest.mark.service
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.server import Server, start_server
 from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
 from tests.service.conftest import READY_TIMEOUT
-from tests.service.server import Server, start_server
 
 pytestmark = pytest.mark.service
 THREADS = 2

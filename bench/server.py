@@ -1,4 +1,4 @@
-"""A real gunicorn running the service on a free port, for tests and the benchmark."""
+"""A real gunicorn running the service for a model directory on a free port (bench and tests)."""
 
 import os
 import signal
