@@ -6,7 +6,7 @@ import sys
 
 from deploy import orchestrate
 from deploy.pulumi_cli import PulumiCli, PulumiError
-from envconfig import EnvironmentError, known_environments, load_environment
+from envconfig import EnvironmentConfigError, known_environments, load_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         environment = load_environment(args.env)
         action = orchestrate.up if args.action == "up" else orchestrate.down
         action(environment, PulumiCli())
-    except EnvironmentError as error:
+    except EnvironmentConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (PulumiError, subprocess.CalledProcessError, RuntimeError, TimeoutError) as error:

@@ -10,7 +10,7 @@ from envconfig.environments import (
     PROJECT,
     REPO_ROOT,
     Environment,
-    EnvironmentError,
+    EnvironmentConfigError,
     known_environments,
     load_environment,
 )
@@ -19,7 +19,7 @@ __all__ = [
     "PROJECT",
     "REPO_ROOT",
     "Environment",
-    "EnvironmentError",
+    "EnvironmentConfigError",
     "known_environments",
     "load_environment",
 ]

@@ -2,7 +2,7 @@
 
 import sys
 
-from envconfig import EnvironmentError, load_environment
+from envconfig import EnvironmentConfigError, load_environment
 
 
 def main() -> int:
@@ -11,7 +11,7 @@ def main() -> int:
         return 2
     try:
         load_environment(sys.argv[1])
-    except EnvironmentError as error:
+    except EnvironmentConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

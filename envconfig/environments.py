@@ -12,7 +12,7 @@ ENVIRONMENTS_DIR = REPO_ROOT / "environments"
 SECTIONS = ("training", "chart", "cluster")
 
 
-class EnvironmentError(ValueError):
+class EnvironmentConfigError(ValueError):
     """An unknown environment or a malformed stack file; the message names file and key."""
 
 
@@ -39,21 +39,23 @@ def load_environment(name: str, directory: Path = ENVIRONMENTS_DIR) -> Environme
     path = directory / f"Pulumi.{name}.yaml"
     if not path.is_file():
         known = ", ".join(known_environments(directory)) or "none"
-        raise EnvironmentError(
+        raise EnvironmentConfigError(
             f"unknown environment {name!r}: no {path.name} in {directory} (known: {known})"
         )
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
-        raise EnvironmentError(f"{path}: not valid YAML: {error}") from error
+        raise EnvironmentConfigError(f"{path}: not valid YAML: {error}") from error
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        raise EnvironmentError(f"{path}: 'config' must be a mapping")
+        raise EnvironmentConfigError(f"{path}: 'config' must be a mapping")
     sections: dict[str, dict[str, Any]] = {}
     for section in SECTIONS:
         key = f"{PROJECT}:{section}"
         value = config.get(key, {})
         if not isinstance(value, dict):
-            raise EnvironmentError(f"{path}: '{key}' must be a mapping, got {type(value).__name__}")
+            raise EnvironmentConfigError(
+                f"{path}: '{key}' must be a mapping, got {type(value).__name__}"
+            )
         sections[section] = value
     return Environment(name=name, path=path, **sections)

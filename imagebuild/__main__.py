@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from envconfig import EnvironmentError, known_environments, load_environment
+from envconfig import EnvironmentConfigError, known_environments, load_environment
 from imagebuild.artifact import ArtifactError
 from imagebuild.build import build_environment
 from imagebuild.podman import PodmanError
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         load_environment(args.env)
         record = build_environment(args.env, force=args.force)
-    except (EnvironmentError, ArtifactError, PodmanError, WheelhouseError) as error:
+    except (EnvironmentConfigError, ArtifactError, PodmanError, WheelhouseError) as error:
         say(f"error: {error}")
         return 1
     print(f"{record.image.reference}@{record.image.digest}")

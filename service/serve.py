@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from envconfig import REPO_ROOT, EnvironmentError, load_environment
+from envconfig import REPO_ROOT, EnvironmentConfigError, load_environment
 from service.settings import Settings, SettingsError
 from training.ensure import MODELS_DIR, ensure_trained
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     try:
         load_environment(args.env)
         settings = Settings.from_env(environ)
-    except (EnvironmentError, SettingsError) as error:
+    except (EnvironmentConfigError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from envconfig import EnvironmentError, load_environment
+from envconfig import EnvironmentConfigError, load_environment
 from envconfig.environments import ENVIRONMENTS_DIR
 from training.config import resolve_config
 from training.dataset import prepare_dataset
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         from training.train import train
 
         version_dir = train(config, environment.name, dataset)
-    except (EnvironmentError, TrainingError) as error:
+    except (EnvironmentConfigError, TrainingError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     print(f"published {version_dir}")

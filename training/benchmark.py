@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from envconfig import REPO_ROOT, EnvironmentError, load_environment
+from envconfig import REPO_ROOT, EnvironmentConfigError, load_environment
 from training.artifacts import METADATA_FILE, latest_version_dir
 from training.config import resolve_config
 from training.errors import TrainingError, one_line
@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         config = resolve_config(load_environment(args.env), {})
-    except (EnvironmentError, TrainingError) as error:
+    except (EnvironmentConfigError, TrainingError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     version_dir = latest_version_dir(config.models_dir, args.env)
