@@ -5,10 +5,10 @@ import os
 import sys
 
 from envconfig import EnvironmentConfigError, known_environments, load_environment
-from imagebuild.artifact import ArtifactError
 from imagebuild.build import build_environment
 from imagebuild.podman import PodmanError
 from imagebuild.wheelhouse import WheelhouseError
+from modelartifact import ArtifactError
 from toolchain.progress import say
 
 

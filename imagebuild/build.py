@@ -14,15 +14,17 @@ from pathlib import Path
 
 from envconfig import REPO_ROOT
 from imagebuild import base, wheelhouse
-from imagebuild.artifact import ModelArtifact, latest_model
 from imagebuild.podman import inspect_image, podman
 from imagebuild.record import ImageInfo, ImageRecord, RecordError, read_record, write_record
+from modelartifact import ArtifactError, ModelArtifact, load_artifact
 from toolchain.progress import say, step
+from training.ensure import MODELS_DIR, latest_trained
 
 REPOSITORY = "localhost/image-classifier"
 CONTAINERFILE = REPO_ROOT / "Containerfile"
 CONTAINERIGNORE = REPO_ROOT / ".containerignore"
-SERVICE_DIR = REPO_ROOT / "service"
+# The Python packages the Containerfile copies into /app.
+IMAGE_PACKAGES = (REPO_ROOT / "service", REPO_ROOT / "modelartifact")
 INPUTS_DIR = REPO_ROOT / "build" / "image-inputs"
 IMAGES_DIR = REPO_ROOT / "build" / "images"
 # Variant -> (Containerfile BACKEND, tag suffix, archive suffix).
@@ -56,6 +58,16 @@ def git_revision() -> Revision:
     return Revision(
         sha=sha, created=created, source=git("config", "remote.origin.url") or "unknown"
     )
+
+
+def latest_model(env: str) -> ModelArtifact:
+    """The environment's newest published version, its files checked against its metadata."""
+    path = latest_trained(env)
+    if path is None:
+        raise ArtifactError(
+            f"no trained model under {MODELS_DIR / env}: run `make train ENV={env}` first"
+        )
+    return load_artifact(path)
 
 
 def build_environment(env: str, *, force: bool = False) -> ImageRecord:
@@ -97,7 +109,7 @@ def inputs_sha256(
         "environment": env,
         "containerfile": _file_hash(CONTAINERFILE),
         "containerignore": _file_hash(CONTAINERIGNORE),
-        "service": _tree_hash(SERVICE_DIR),
+        "packages": {package.name: _tree_hash(package) for package in IMAGE_PACKAGES},
         "model": _tree_hash(artifact.path),
         "model_version": artifact.version,
         "base_image_id": inspect_image(base_image, "{{.Id}}"),

@@ -17,8 +17,9 @@ import numpy as np
 import tensorflow as tf
 
 from envconfig import REPO_ROOT, EnvironmentConfigError, load_environment
-from training.artifacts import METADATA_FILE, latest_version_dir
+from modelartifact import ModelMetadata, read_metadata
 from training.config import resolve_config
+from training.ensure import latest_trained
 from training.errors import TrainingError, one_line
 from training.evaluate import accuracy
 from training.input_pipeline import preprocess
@@ -45,12 +46,12 @@ def throughput(
     return count / elapsed
 
 
-def held_out_images(version_dir: Path, metadata: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The version's held-out test images (preprocessed) and labels, from its split.json."""
-    root = Path(metadata["dataset"]["root"])
-    files = json.loads((version_dir / "split.json").read_text())["test"]
-    classes = metadata["classes"]
-    size = metadata["input"]["height"]
+def held_out_images(version_dir: Path, metadata: ModelMetadata) -> tuple[np.ndarray, np.ndarray]:
+    """The version's held-out test images (preprocessed) and labels, from its split file."""
+    root = Path(metadata.dataset["root"])
+    files = json.loads((version_dir / metadata.dataset["split_file"]).read_text())["test"]
+    classes = metadata.classes
+    size = metadata.input.height
     images = np.stack([preprocess(tf.io.read_file(str(root / f)), size).numpy() for f in files])
     labels = np.array([classes.index(Path(f).parent.name) for f in files])
     return images, labels
@@ -58,7 +59,7 @@ def held_out_images(version_dir: Path, metadata: dict) -> tuple[np.ndarray, np.n
 
 def benchmark(version_dir: Path, min_seconds: float = MIN_SECONDS) -> str:
     """Measure every variant of the model in `version_dir`; return the report as Markdown."""
-    metadata = json.loads((version_dir / METADATA_FILE).read_text())
+    metadata = read_metadata(version_dir)
     images, labels = held_out_images(version_dir, metadata)
     saved_model = tf.saved_model.load(str(version_dir)).signatures["serve_tensor"]
     variants: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
@@ -70,8 +71,8 @@ def benchmark(version_dir: Path, min_seconds: float = MIN_SECONDS) -> str:
             ),
         )
     }
-    for name in ("float16", "int8", "pruned"):
-        path = version_dir / metadata["litert"][name]["file"]
+    for name, variant in metadata.litert:
+        path = version_dir / variant.file
         variants[f"LiteRT {name}"] = (LiteRTClassifier(path).predict, path.stat().st_size)
     rows = []
     for name, (predict, size) in variants.items():
@@ -84,8 +85,8 @@ def benchmark(version_dir: Path, min_seconds: float = MIN_SECONDS) -> str:
         [
             "# Training benchmark: in-process inference throughput",
             "",
-            f"Model: {metadata['environment']} version {metadata['version']} "
-            f"({metadata['input']['height']}x{metadata['input']['width']}x3, "
+            f"Model: {metadata.environment} version {metadata.version} "
+            f"({metadata.input.height}x{metadata.input.width}x3, "
             f"{len(images)} test images, batches of {BATCH_SIZE}, >= {min_seconds:g} s each).",
             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, TensorFlow {tf.__version__}.",
             "Rerun: `python -m training.benchmark --env <env>`.",
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> int:
     except (EnvironmentConfigError, TrainingError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
-    version_dir = latest_version_dir(config.models_dir, args.env)
+    version_dir = latest_trained(args.env, config.models_dir)
     if version_dir is None:
         print(
             f"error: no model for {args.env}: run `python -m training --env {args.env}`",

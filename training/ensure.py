@@ -6,9 +6,14 @@ import sys
 from pathlib import Path
 
 from envconfig import REPO_ROOT
-from training.artifacts import latest_version_dir
+from modelartifact import environment_base, latest_version_dir, model_dir
 
 MODELS_DIR = REPO_ROOT / "models"
+
+
+def latest_trained(env: str, models_dir: Path = MODELS_DIR) -> Path | None:
+    """`env`'s newest published version directory under `models_dir`, if there is one."""
+    return latest_version_dir(model_dir(environment_base(models_dir, env)))
 
 
 def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
@@ -20,11 +25,11 @@ def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
     models_dir.mkdir(parents=True, exist_ok=True)
     with (models_dir / f".{env}-train.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if latest_version_dir(models_dir, env) is None:
+        if latest_trained(env, models_dir) is None:
             print(f"no {env} model under {models_dir / env}: training one", file=sys.stderr)
             training = ["-m", "training", "--env", env, "--models-dir", str(models_dir)]
             subprocess.run([sys.executable, *training], cwd=REPO_ROOT, check=True)
-        version_dir = latest_version_dir(models_dir, env)
+        version_dir = latest_trained(env, models_dir)
     if version_dir is None:
         raise RuntimeError(f"training {env} published nothing under {models_dir / env}")
     return version_dir

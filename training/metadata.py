@@ -1,11 +1,11 @@
-"""metadata.json of a model version: the artifact contract plus the facts of its training."""
+"""The facts of a training run that go into metadata.json (schema: modelartifact/metadata.py)."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 import keras
 
-from training.artifacts import MODEL_NAME
+from modelartifact import MODEL_NAME
 from training.config import TrainingConfig
 from training.dataset import Dataset
 from training.evaluate import Evaluation, per_class_metrics
@@ -30,7 +30,7 @@ def build_metadata(
     test: Evaluation,
     litert: dict[str, Any],
 ) -> dict[str, Any]:
-    """Everything but `version` and `files`, which publishing stamps in."""
+    """Every key of the metadata but `version` and `files`, which publishing stamps in."""
     return {
         "name": MODEL_NAME,
         "environment": environment,

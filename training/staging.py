@@ -1,6 +1,5 @@
 """Publish a model version atomically: build it in a hidden directory, then rename it into place."""
 
-import json
 import os
 import shutil
 import uuid
@@ -9,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from training.artifacts import METADATA_FILE, file_hashes, published_versions
+from modelartifact import ModelMetadata, file_hashes, published_versions, write_metadata
 from training.errors import TrainingError
 
 
@@ -24,12 +23,18 @@ def staging_dir(root: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def publish(staging: Path, root: Path, metadata: dict[str, Any]) -> Path:
-    """Stamp the next version and every file's sha256 into metadata.json, then rename into place."""
+def publish(staging: Path, root: Path, facts: dict[str, Any]) -> Path:
+    """Stamp the next version and every file's sha256 into metadata.json, then rename into place.
+
+    The metadata is validated against the artifact's schema first, so no reader ever finds a
+    published version it cannot read.
+    """
     versions = published_versions(root)
     version = versions[-1] + 1 if versions else 1
-    content = {**metadata, "version": version, "files": file_hashes(staging)}
-    (staging / METADATA_FILE).write_text(json.dumps(content, indent=2, sort_keys=False) + "\n")
+    metadata = ModelMetadata.model_validate(
+        {**facts, "version": version, "files": file_hashes(staging)}
+    )
+    write_metadata(staging, metadata)
     target = root / str(version)
     try:
         staging.rename(target)

@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from training.artifacts import model_root
+from modelartifact import environment_base, model_dir
 from training.config import TrainingConfig
 from training.dataset import Dataset
 from training.evaluate import (
@@ -116,7 +116,7 @@ def train(config: TrainingConfig, environment: str, dataset: Dataset) -> Path:
     test = evaluate_model(model, dataset, config.image_size)
     print(f"test accuracy {test.accuracy:.4f} on {len(test.labels)} held-out images")
 
-    root = model_root(config.models_dir, environment)
+    root = model_dir(environment_base(config.models_dir, environment))
     with staging_dir(root) as staging:
         checked = dataset.test.files[:EXPORT_CHECK_IMAGES]
         encoded = [(dataset.root / name).read_bytes() for name in checked]

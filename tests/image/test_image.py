@@ -10,9 +10,9 @@ from testinfra.host import Host
 from imagebuild import run
 from imagebuild.podman import podman
 from imagebuild.record import ImageInfo, ImageRecord
+from modelartifact import sha256_file
 from tests.image.client import accuracy, listening_ports, top_label
 from tests.image.conftest import Digits
-from training.artifacts import sha256_file
 
 pytestmark = pytest.mark.image
 
@@ -46,6 +46,10 @@ def test_python_has_no_pip_module(host: Host) -> None:
 
 def test_gunicorn_config_is_in_the_workdir(host: Host) -> None:
     assert host.file("/app/service/gunicorn.conf.py").is_file
+
+
+def test_app_holds_only_the_service_and_the_artifact_definition(host: Host) -> None:
+    assert sorted(host.file("/app").listdir()) == ["modelartifact", "service"]
 
 
 def test_root_filesystem_is_read_only_and_tmp_writable(host: Host) -> None:

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from training.artifacts import sha256_file
+from modelartifact import sha256_file
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 

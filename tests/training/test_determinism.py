@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from modelartifact import environment_base, model_dir
 from tests.training.training_cli import run_training
-from training.artifacts import model_root
 
 pytestmark = pytest.mark.training
 
@@ -49,4 +49,5 @@ def test_retraining_is_byte_identical_and_the_seed_matters(tmp_path: Path) -> No
     assert metadata(first)["files"][VARIABLES] == metadata(second)["files"][VARIABLES]
     other_seed = train_tiny(tmp_path, "--seed", "7")
     assert saved_weights(other_seed)[0].tobytes() != first_weights[0].tobytes()
-    assert sorted(p.name for p in model_root(tmp_path, "local").iterdir()) == ["1", "2", "3"]
+    versions = model_dir(environment_base(tmp_path, "local")).iterdir()
+    assert sorted(p.name for p in versions) == ["1", "2", "3"]

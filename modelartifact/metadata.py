@@ -1,0 +1,98 @@
+"""`metadata.json` of a model version: the schema training writes and every reader validates.
+
+The keys the readers rely on (name, classes, input, the LiteRT files, the checksums) are typed
+here; the facts of a training run (dataset, metrics, training) are training's to shape.
+"""
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from modelartifact.errors import ArtifactError
+from modelartifact.layout import METADATA_FILE
+
+# A published version: the integer name of its directory, as TF Serving numbers them.
+ModelVersion = Annotated[int, Field(ge=1)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class InputSpec(BaseModel):
+    """The image the model takes: height x width x 3, preprocessed as described."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    height: int = Field(ge=1)
+    width: int = Field(ge=1)
+    channels: Literal[3]
+    preprocessing: str
+
+
+class LiteRTVariant(BaseModel):
+    """One .tflite file beside the SavedModel and what training measured of it."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    file: str = Field(min_length=1)
+    bytes: int = Field(ge=1)
+    accuracy: float
+    signature: str
+
+
+class LiteRTVariants(BaseModel):
+    """The LiteRT conversions every version carries; the service's litert backend runs int8."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    float16: LiteRTVariant
+    int8: LiteRTVariant
+    pruned: LiteRTVariant
+
+
+class ModelMetadata(BaseModel):
+    """Every key of metadata.json, in the order training writes them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    environment: str
+    created: str
+    classes: list[str] = Field(min_length=1)
+    input: InputSpec
+    signatures: dict[str, Any]
+    saved_model: dict[str, Any]
+    litert: LiteRTVariants
+    dataset: dict[str, Any]
+    metrics: dict[str, Any]
+    eval: dict[str, str]
+    training: dict[str, Any]
+    version: ModelVersion
+    # Relative path -> sha256 of every other file of the version directory.
+    files: dict[str, Sha256] = Field(min_length=1)
+
+
+def read_metadata(version_dir: Path) -> ModelMetadata:
+    """Parse and validate a version directory's metadata.json; errors name the file and key."""
+    path = version_dir / METADATA_FILE
+    try:
+        return ModelMetadata.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError) as error:
+        if isinstance(error, ValidationError):
+            raise ArtifactError(_describe(path, error)) from None
+        raise ArtifactError(f"{path}: cannot read metadata: {error}") from None
+
+
+def write_metadata(version_dir: Path, metadata: ModelMetadata) -> Path:
+    """Write metadata.json into a version directory."""
+    path = version_dir / METADATA_FILE
+    path.write_text(metadata.model_dump_json(indent=2) + "\n")
+    return path
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    problems = [
+        f"'{'.'.join(str(part) for part in problem['loc'])}': {problem['msg']}"
+        for problem in error.errors()
+    ]
+    return f"{path}: not model metadata: " + "; ".join(problems)
