@@ -51,7 +51,7 @@ train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|stagi
 	@$(PY) -m training --env $(ENV)
 
 serve: check-env venv ## Serve ENV's latest model on localhost:8080 (trains one first if none)
-	@$(PY) -m service.serve --env $(ENV)
+	@$(PY) -m deploy.serve --env $(ENV)
 
 image: check-env venv system ## Build ENV's images (TF + slim LiteRT), model baked in; record in build/images/ENV.json
 	@$(PY) -m imagebuild --env $(ENV)

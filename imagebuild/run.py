@@ -146,20 +146,6 @@ def running(
         stop(name)
 
 
-def serve(manifests: list[dict[str, Any]], *, name: str, host_port: int = 8080) -> RunningContainer:
-    """Replace the container `name` with the rendered Deployment's, and wait until it is ready.
-
-    This is how the local environment really serves: kwok only pretends to run the pod.
-    """
-    settings = pod_settings(manifests)
-    stop(name)
-    container = start(container_image(manifests), settings, name=name, host_port=host_port)
-    ready = [probe for probe in settings.probes if probe.kind == "readinessProbe"]
-    if ready:
-        wait_until_ready(container, ready[0])
-    return container
-
-
 def wait_until_ready(container: RunningContainer, probe: Probe, timeout: float = 180.0) -> None:
     """Poll the probe's path like a readiness probe until it answers 2xx, or fail with logs."""
     deadline = time.monotonic() + timeout

@@ -141,7 +141,7 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
     env = {**os.environ, "PORT": str(port), "MODEL_BACKEND": "litert"}
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.serve", "--env", "local"],
+            [sys.executable, "-m", "deploy.serve", "--env", "local"],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
@@ -157,7 +157,7 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
 
 def test_make_serve_refuses_an_unknown_environment() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "service.serve", "--env", "nowhere"],
+        [sys.executable, "-m", "deploy.serve", "--env", "nowhere"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

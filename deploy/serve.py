@@ -1,6 +1,7 @@
-"""`python -m service.serve --env ENV`: serve ENV's latest model on localhost, training one if none.
+"""`python -m deploy.serve --env ENV`: serve ENV's latest model on localhost, training one if none.
 
-A developer entry point (`make serve`); the container runs gunicorn directly.
+A developer entry point (`make serve`) beside the repository's training and environments; the
+image ships only service/ and runs gunicorn directly.
 """
 
 import argparse
@@ -9,6 +10,7 @@ import subprocess
 import sys
 
 from envconfig import REPO_ROOT, EnvironmentConfigError, load_environment
+from modelartifact import environment_base
 from service.settings import Settings, SettingsError
 from training.ensure import MODELS_DIR, ensure_trained
 
@@ -17,10 +19,10 @@ GUNICORN_CONFIG = REPO_ROOT / "service" / "gunicorn.conf.py"
 
 def main(argv: list[str]) -> int:
     """Validate, train if needed, then replace this process with gunicorn."""
-    parser = argparse.ArgumentParser(prog="python -m service.serve", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m deploy.serve", description=__doc__)
     parser.add_argument("--env", required=True, help="environment: environments/Pulumi.<env>.yaml")
     args = parser.parse_args(argv)
-    environ = {**os.environ, "MODEL_BASE_PATH": str(MODELS_DIR / args.env)}
+    environ = {**os.environ, "MODEL_BASE_PATH": str(environment_base(MODELS_DIR, args.env))}
     try:
         load_environment(args.env)
         settings = Settings.from_env(environ)
