@@ -67,6 +67,12 @@ class Server:
         """The last lines of the server's output."""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """SIGTERM the master and wait for it (SIGKILL after 30 s)."""
         if self.process.poll() is None:

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import math
 import os
 import queue
 import threading
@@ -26,6 +27,10 @@ class QueueFullError(RuntimeError):
     """The batch queue holds BATCH_QUEUE_CAPACITY requests already."""
 
 
+class DeadlineExceeded(RuntimeError):
+    """The job's deadline passed before its model call started, so it was not run."""
+
+
 class BatchObserver(Protocol):
     """Receives per-batch measurements (the metrics module implements it)."""
 
@@ -37,6 +42,7 @@ class BatchObserver(Protocol):
 @dataclass
 class _Job:
     rows: np.ndarray
+    deadline: float  # time.monotonic()
     future: "Future[np.ndarray]" = field(default_factory=Future)
     enqueued: float = field(default_factory=time.perf_counter)
 
@@ -78,9 +84,16 @@ class Batcher:
             with self._lock:
                 self._expected -= 1
 
-    def submit(self, rows: np.ndarray) -> "Future[np.ndarray]":
-        """Queue rows [n, H, W, 3]; the future yields their probabilities [n, classes]."""
-        job = _Job(rows)
+    @property
+    def alive(self) -> bool:
+        """Whether the model thread still runs (it is built to survive any exception)."""
+        return self._thread.is_alive()
+
+    def submit(self, rows: np.ndarray, deadline: float = math.inf) -> "Future[np.ndarray]":
+        """Queue rows [n, H, W, 3]; the future yields their probabilities [n, classes], or
+        DeadlineExceeded if the model call could not start before `deadline` (monotonic).
+        Cancelling the future withdraws the job if its call has not started."""
+        job = _Job(rows, deadline)
         try:
             self._queue.put_nowait(job)
         except queue.Full:
@@ -116,22 +129,39 @@ class Batcher:
     def _run(self) -> None:
         _lower_own_priority(MODEL_THREAD_NICE)
         while True:
-            jobs = self._collect(self._next(None))
-            started = time.perf_counter()
             try:
-                probabilities = self._predict(_join(jobs))
-            except Exception as error:  # the model thread must survive a failed batch
-                for job in jobs:
-                    job.future.set_exception(error)
+                self._run_one_batch()
+            except Exception:  # a bug here must not leave every later request waiting
+                log.exception("batcher: unexpected error, going on")
+
+    def _run_one_batch(self) -> None:
+        collected = self._collect(self._next(None))
+        now = time.monotonic()
+        jobs = []
+        for job in collected:
+            if not job.future.set_running_or_notify_cancel():
+                continue  # its request gave up waiting
+            if job.deadline < now:
+                job.future.set_exception(DeadlineExceeded("the request's deadline passed"))
                 continue
-            finished = time.perf_counter()
-            offset = 0
+            jobs.append(job)
+        if not jobs:
+            return
+        started = time.perf_counter()
+        try:
+            probabilities = self._predict(_join(jobs))
+        except Exception as error:  # the model thread must survive a failed batch
             for job in jobs:
-                job.future.set_result(probabilities[offset : offset + len(job.rows)])
-                offset += len(job.rows)
-            self._observer.batch_done(
-                offset, [started - job.enqueued for job in jobs], finished - started
-            )
+                job.future.set_exception(error)
+            return
+        finished = time.perf_counter()
+        offset = 0
+        for job in jobs:
+            job.future.set_result(probabilities[offset : offset + len(job.rows)])
+            offset += len(job.rows)
+        self._observer.batch_done(
+            offset, [started - job.enqueued for job in jobs], finished - started
+        )
 
 
 def _join(jobs: list[_Job]) -> np.ndarray:

@@ -6,6 +6,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from service.logs import current_request_id
+
 log = logging.getLogger(__name__)
 
 
@@ -21,6 +23,12 @@ class ApiError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The TF-Serving / KServe error body."""
         return {"error": self.message}
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A client's value quoted back in an error message, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _respond(error: ApiError) -> tuple[Response, int, dict[str, str]]:
@@ -41,5 +49,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response, int, dict[str, str]]:
+        # The log has the exception; the client gets only the id to find it by.
         log.exception("unhandled error")
-        return _respond(ApiError(500, f"internal error: {type(error).__name__}"))
+        return _respond(ApiError(500, f"internal error (request id {current_request_id.get()})"))

@@ -11,11 +11,14 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from service.auth import read_tokens
 from service.cpu import worker_cpus
 from service.settings import Settings, SettingsError
 
 try:
     settings = Settings.from_env()
+    if settings.auth_token_file is not None:
+        read_tokens(settings.auth_token_file)  # a bad token file stops the pod at once
 except SettingsError as error:
     sys.exit(f"error: {error}")
 
@@ -25,7 +28,7 @@ wsgi_app = "service.app:create_app()"
 preload_app = False
 
 # --- Server socket -----------------------------------------------------------------------
-bind = [f"0.0.0.0:{settings.port}"]
+bind = [f"0.0.0.0:{port}" for port in (settings.port, settings.metrics_port) if port]
 backlog = 512
 
 # --- Workers -----------------------------------------------------------------------------

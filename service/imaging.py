@@ -1,13 +1,16 @@
 """Image preprocessing: JPEG/PNG bytes -> RGB -> bilinear resize -> float32 in [0, 1]."""
 
+import contextlib
 import io
+import logging
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 FORMATS = ("JPEG", "PNG")
-MAX_PIXELS = 40_000_000
+log = logging.getLogger(__name__)
 
 
 class ImageError(ValueError):
@@ -18,29 +21,44 @@ class ImageError(ValueError):
         self.status = status
 
 
-def decode_rgb(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Decode JPEG or PNG bytes into a uint8 [H, W, 3] array; refuse bombs before decoding."""
-    if not data:
-        raise ImageError("image is empty")
+@contextlib.contextmanager
+def _decoding() -> Iterator[None]:
+    # Pillow's own messages stay in the log: the client learns what was wrong, not how.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageError(
-                    f"image is {width}x{height} = {width * height} pixels, over the limit of "
-                    f"{max_pixels} (decompression bomb?)",
-                    status=413,
-                )
-            image.load()
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+            yield
     except UnidentifiedImageError:
         raise ImageError("cannot decode image: expected JPEG or PNG bytes") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(f"image refused as a decompression bomb: {error}", status=413) from None
+        log.info("image refused as a decompression bomb: %s", error)
+        raise ImageError("image refused as a decompression bomb", status=413) from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"cannot decode image (truncated or corrupt?): {error}") from None
+        log.info("image not decodable: %s", error)
+        raise ImageError("cannot decode image: truncated or corrupt") from None
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Read only the header of JPEG or PNG bytes; refuse bombs before any pixel is decoded."""
+    if not data:
+        raise ImageError("image is empty")
+    with _decoding():
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"image is {width}x{height} = {width * height} pixels, over the limit of "
+            f"{max_pixels} (decompression bomb?)",
+            status=413,
+        )
+    return image
+
+
+def decode_rgb(image: Image.Image) -> np.ndarray:
+    """Decode an opened image into a uint8 [H, W, 3] array."""
+    with _decoding():
+        image.load()
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
 def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,8 +102,14 @@ def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return upper.reshape(height, width, channels)
 
 
-def preprocess(data: bytes, height: int, width: int) -> np.ndarray:
-    """Encoded image bytes -> float32 [height, width, 3] in [0, 1], ready for the model."""
-    rows = resize_bilinear(decode_rgb(data), height, width)
+def model_input(image: Image.Image, height: int, width: int) -> np.ndarray:
+    """An opened image -> float32 [height, width, 3] in [0, 1], ready for the model."""
+    rows = resize_bilinear(decode_rgb(image), height, width)
     rows /= np.float32(255.0)
     return rows
+
+
+def preprocess(data: bytes, height: int, width: int) -> np.ndarray:
+    """Encoded image bytes -> float32 [height, width, 3] in [0, 1], for callers that trust the
+    bytes (benchmarks, tests): only Pillow's own decompression-bomb limit applies."""
+    return model_input(open_image(data, Image.MAX_IMAGE_PIXELS or 2**62), height, width)

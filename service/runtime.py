@@ -5,12 +5,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 
 import numpy as np
 
 from service.backends import ModelBackend, load_backend
-from service.batching import Batcher, QueueFullError
+from service.batching import Batcher, DeadlineExceeded, QueueFullError
 from service.cpu import threads_per_worker
 from service.errors import ApiError
 from service.metrics import Metrics
@@ -37,7 +38,6 @@ class ModelRuntime:
         self.settings = settings
         self._metrics = metrics
         self.state = State.LOADING
-        self.error = ""
         self.artifact: ModelArtifact | None = None
         self._batcher: Batcher | None = None
         self._started = threading.Event()
@@ -79,9 +79,10 @@ class ModelRuntime:
             backend = load_backend(settings.model_backend, artifact, threads)
             self._warm_up(backend, artifact)
         except Exception as error:  # any failure must leave the worker alive and not ready
-            self.error = f"{type(error).__name__}: {error}"
             self.state = State.FAILED
-            log.error("model not loaded, service stays not ready: %s", self.error)
+            log.error(
+                "model not loaded, service stays not ready: %s: %s", type(error).__name__, error
+            )
             return
         self._batcher = Batcher(
             backend.predict,
@@ -142,12 +143,27 @@ class ModelRuntime:
             raise self._not_ready()
         return self._batcher.expecting()
 
-    def classify(self, rows: np.ndarray) -> np.ndarray:
-        """float32 [n, H, W, 3] -> probabilities [n, classes], batched with concurrent calls."""
+    @property
+    def live(self) -> bool:
+        """False once the model thread has died: only a restart brings the worker back."""
+        return self._batcher is None or self._batcher.alive
+
+    def classify(self, rows: np.ndarray, deadline: float) -> np.ndarray:
+        """float32 [n, H, W, 3] -> probabilities [n, classes], batched with concurrent calls;
+        503 + Retry-After if the queue is full or the result is not there by `deadline`."""
         if self._batcher is None:
             raise self._not_ready()
         try:
-            future = self._batcher.submit(rows)
+            future = self._batcher.submit(rows, deadline)
         except QueueFullError as error:
-            raise ApiError(503, str(error), {"Retry-After": RETRY_AFTER_SECONDS}) from None
-        return future.result()
+            raise overloaded(str(error)) from None
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except (FutureTimeout, DeadlineExceeded):
+            future.cancel()
+            raise overloaded("the request's deadline passed before the model answered") from None
+
+
+def overloaded(reason: str) -> ApiError:
+    """The 503 a client retries after RETRY_AFTER_SECONDS."""
+    return ApiError(503, f"overloaded: {reason}", {"Retry-After": RETRY_AFTER_SECONDS})

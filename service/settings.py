@@ -6,7 +6,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 
 class Backend(str, Enum):
@@ -48,7 +49,14 @@ class Settings(BaseModel):
     batch_timeout_ms: Annotated[float, Field(ge=0, le=10_000)] = 5
     batch_queue_capacity: PositiveInt = 256
     max_request_bytes: PositiveInt = 10 * 1024 * 1024
+    max_json_bytes: PositiveInt = 4 * 1024 * 1024
+    max_image_pixels: PositiveInt = 40_000_000
+    max_request_pixels: PositiveInt = 80_000_000
+    request_deadline_ms: Annotated[int, Field(ge=10, le=600_000)] = 5000
+    header_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5
+    body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
     auth_token_file: Path | None = None
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     log_level: LogLevel = LogLevel.INFO
     gunicorn_workers: Annotated[int, Field(ge=1, le=64)] = 1
     gunicorn_threads: Annotated[int, Field(ge=1, le=256)] = 8
@@ -70,22 +78,23 @@ class Settings(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{str(e['loc'][0]).upper()}={raw.get(str(e['loc'][0]))!r}: {e['msg']}"
-                for e in error.errors()
-            )
+            problems = "; ".join(_describe(e, raw) for e in error.errors())
             raise SettingsError(f"invalid service environment: {problems}") from None
 
-    def auth_token(self) -> str | None:
-        """The bearer token from AUTH_TOKEN_FILE, or None when auth is off."""
-        if self.auth_token_file is None:
-            return None
-        try:
-            token = self.auth_token_file.read_text().strip()
-        except OSError as error:
-            raise SettingsError(
-                f"AUTH_TOKEN_FILE={self.auth_token_file}: cannot read: {error}"
-            ) from None
-        if not token:
-            raise SettingsError(f"AUTH_TOKEN_FILE={self.auth_token_file}: the file is empty")
-        return token
+    @model_validator(mode="after")
+    def _metrics_port_is_its_own(self) -> "Settings":
+        if self.metrics_port == self.port:
+            raise ValueError(f"METRICS_PORT={self.metrics_port} is PORT too: give another port")
+        if self.max_json_bytes > self.max_request_bytes:
+            raise ValueError(
+                f"MAX_JSON_BYTES={self.max_json_bytes} exceeds MAX_REQUEST_BYTES="
+                f"{self.max_request_bytes}: JSON is capped at or below the binary limit"
+            )
+        return self
+
+
+def _describe(error: ErrorDetails, raw: Mapping[str, str]) -> str:
+    if not error["loc"]:  # a rule across variables: its message names them
+        return error["msg"].removeprefix("Value error, ")
+    name = str(error["loc"][0])
+    return f"{name.upper()}={raw.get(name)!r}: {error['msg']}"

@@ -4,15 +4,20 @@ import base64
 import binascii
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from service.errors import ApiError
+from service.errors import ApiError, shown
 from service.strict_json import parse_json
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
+MAX_ID_LENGTH = 256
+# Called with the input's name and declared shape before its data is decoded: raises ApiError
+# when the shape (or the element count it implies) is not one the model takes.
+ShapeCheck = Callable[[str, tuple[int, ...]], None]
 
 
 @dataclass(frozen=True)
@@ -31,34 +36,48 @@ def _fail(message: str) -> ApiError:
     return ApiError(400, message)
 
 
-def _split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes]:
+def _split_body(
+    body: bytes, header_length: str | None, max_json_bytes: int
+) -> tuple[dict[str, Any], bytes]:
     if header_length is None:
-        document, binary = parse_json(body), b""
+        size = len(body)
     else:
-        if not header_length.isdigit() or int(header_length) > len(body):
-            raise _fail(f"{HEADER_LENGTH}={header_length!r}: expected 0..{len(body)} (body size)")
+        # ASCII and short: str.isdigit() accepts digits int() rejects, and int() refuses (or
+        # slowly converts) thousands of digits.
+        valid = header_length.isascii() and header_length.isdigit() and len(header_length) <= 12
+        if not valid or int(header_length) > len(body):
+            raise _fail(
+                f"{HEADER_LENGTH}={shown(header_length)}: expected 0..{len(body)} (body size)"
+            )
         size = int(header_length)
-        document, binary = parse_json(body[:size]), body[size:]
+    if size > max_json_bytes:
+        raise ApiError(413, f"JSON of {size} bytes: at most {max_json_bytes} are accepted")
+    document, binary = parse_json(body[:size]), body[size:]
     if not isinstance(document, dict):
         raise _fail(f"infer request must be a JSON object, got {type(document).__name__}")
     return document, binary
 
 
-def _shape(tensor: dict[str, Any]) -> tuple[int, ...]:
+def _shape(name: str, tensor: dict[str, Any]) -> tuple[int, ...]:
     shape = tensor.get("shape")
     if not isinstance(shape, list) or not all(
         isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
     ):
-        raise _fail(
-            f"input {tensor.get('name')!r}: 'shape' must be a list of non-negative integers"
-        )
+        raise _fail(f"input {name!r}: 'shape' must be a list of non-negative integers")
     return tuple(shape)
 
 
-def _flatten(data: Any) -> list[Any]:
-    if isinstance(data, list):
-        return [item for part in data for item in _flatten(part)]
-    return [data]
+def _flatten(data: Any, name: str, depth: int) -> list[Any]:
+    """The row-major elements of `data`: flat, or nested at most `depth` lists deep."""
+    if not isinstance(data, list):
+        raise _fail(f"input {name!r}: 'data' must be a list")
+    items, level = data, 1
+    while any(isinstance(item, list) for item in items):
+        level += 1
+        if level > depth:
+            raise _fail(f"input {name!r}: 'data' is nested deeper than its shape")
+        items = [part for item in items for part in (item if isinstance(item, list) else [item])]
+    return items
 
 
 def _split_bytes(raw: bytes, name: str) -> list[bytes]:
@@ -88,10 +107,11 @@ def _decode_b64_strings(values: list[Any], name: str) -> list[bytes]:
 
 
 def _tensor_data(
-    tensor: dict[str, Any], binary: bytes, shape: tuple[int, ...]
+    name: str, tensor: dict[str, Any], binary: bytes, shape: tuple[int, ...]
 ) -> list[bytes] | np.ndarray:
-    name, datatype = tensor["name"], tensor["datatype"]
+    datatype = tensor["datatype"]
     count = math.prod(shape)
+    depth = max(1, len(shape))
     parameters = tensor.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise _fail(f"input {name!r}: 'parameters' must be an object")
@@ -102,7 +122,7 @@ def _tensor_data(
         size = parameters["binary_data_size"]
         if not isinstance(size, int) or isinstance(size, bool) or size != len(binary):
             raise _fail(
-                f"input {name!r}: binary_data_size={size!r} but {len(binary)} bytes follow"
+                f"input {name!r}: binary_data_size={shown(size)} but {len(binary)} bytes follow"
                 " the header"
             )
     elif binary:
@@ -113,7 +133,7 @@ def _tensor_data(
         items = (
             _split_bytes(binary, name)
             if in_binary
-            else _decode_b64_strings(_flatten(tensor["data"]), name)
+            else _decode_b64_strings(_flatten(tensor["data"], name, depth), name)
         )
         if len(items) != count:
             raise _fail(
@@ -124,7 +144,7 @@ def _tensor_data(
         if len(binary) != count * 4:
             raise _fail(f"input {name!r}: shape {list(shape)} needs {count * 4} bytes of FP32")
         return np.frombuffer(binary, dtype="<f4").reshape(shape)
-    values = _flatten(tensor["data"])
+    values = _flatten(tensor["data"], name, depth)
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         raise _fail(f"input {name!r}: FP32 data must be numbers")
     if len(values) != count:
@@ -144,7 +164,9 @@ def _wants_binary(document: dict[str, Any], output_name: str) -> bool:
         raise _fail("'outputs' must be a list")
     for output in outputs:
         if not isinstance(output, dict) or output.get("name") != output_name:
-            raise _fail(f"unknown requested output {output!r}: this model has only {output_name!r}")
+            raise _fail(
+                f"unknown requested output {shown(output)}: this model has only {output_name!r}"
+            )
         output_parameters = output.get("parameters") or {}
         if not isinstance(output_parameters, dict):
             raise _fail(f"output {output_name!r}: 'parameters' must be an object")
@@ -153,10 +175,16 @@ def _wants_binary(document: dict[str, Any], output_name: str) -> bool:
 
 
 def parse_infer_request(
-    body: bytes, header_length: str | None, datatypes: dict[str, str], output_name: str
+    body: bytes,
+    header_length: str | None,
+    datatypes: dict[str, str],
+    output_name: str,
+    check_shape: ShapeCheck,
+    max_json_bytes: int,
 ) -> InferRequest:
-    """Decode a request with exactly one input whose name and datatype are in `datatypes`."""
-    document, binary = _split_body(body, header_length)
+    """Decode a request with exactly one input whose name and datatype are in `datatypes`;
+    its shape passes `check_shape` before any element is decoded."""
+    document, binary = _split_body(body, header_length, max_json_bytes)
     inputs = document.get("inputs")
     if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
         raise _fail(
@@ -164,23 +192,28 @@ def parse_infer_request(
         )
     tensor = inputs[0]
     name = tensor.get("name")
-    if name not in datatypes:
-        raise _fail(f"unknown input {name!r}: expected one of {sorted(datatypes)}")
+    if not isinstance(name, str) or name not in datatypes:
+        raise _fail(f"unknown input {shown(name)}: expected one of {sorted(datatypes)}")
     if tensor.get("datatype") != datatypes[name]:
         raise _fail(
-            f"input {name!r}: datatype {tensor.get('datatype')!r}, expected {datatypes[name]!r}"
+            f"input {name!r}: datatype {shown(tensor.get('datatype'))}, "
+            f"expected {datatypes[name]!r}"
         )
-    shape = _shape(tensor)
     request_id = document.get("id")
-    if request_id is not None and not isinstance(request_id, str):
-        raise _fail("'id' must be a string")
+    if request_id is not None and not (
+        isinstance(request_id, str) and len(request_id) <= MAX_ID_LENGTH
+    ):
+        raise _fail(f"'id' must be a string of at most {MAX_ID_LENGTH} characters")
+    binary_output = _wants_binary(document, output_name)
+    shape = _shape(name, tensor)
+    check_shape(name, shape)
     return InferRequest(
         request_id=request_id,
         input_name=name,
         datatype=datatypes[name],
         shape=shape,
-        data=_tensor_data(tensor, binary, shape),
-        binary_output=_wants_binary(document, output_name),
+        data=_tensor_data(name, tensor, binary, shape),
+        binary_output=binary_output,
     )
 
 

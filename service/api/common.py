@@ -1,6 +1,7 @@
-"""Request helpers shared by the blueprints: the runtime, JSON bodies, model lookup."""
+"""Request helpers shared by the blueprints: the runtime, bodies within their limits, lookup."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app, request
 
@@ -11,6 +12,7 @@ from service.runtime import ModelRuntime
 from service.strict_json import parse_json
 
 RUNTIME_KEY = "model_runtime"
+T = TypeVar("T")
 
 
 def runtime() -> ModelRuntime:
@@ -35,10 +37,31 @@ def require_content_type(*allowed: str, missing_ok: bool = False) -> str:
     raise ApiError(415, f"unsupported Content-Type {media or '(none)'!r}: expected {expected}")
 
 
+def reading_body(read: Callable[[], T]) -> T:
+    """Run `read` (which reads the request body); a client too slow or gone is a 408 or 400."""
+    try:
+        return read()
+    except TimeoutError:
+        raise ApiError(408, "request body not received in time", {"Connection": "close"}) from None
+    except OSError:  # the peer closed early, or the chunked encoding is broken
+        raise ApiError(400, "request body ended early or is malformed") from None
+
+
+def body_within(limit: int, what: str) -> bytes:
+    """The whole body, or 413 if it is (or declares to be) over `limit` bytes."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise ApiError(413, f"{what} of {declared} bytes: at most {limit} are accepted")
+    data = reading_body(lambda: request.get_data(cache=False))
+    if len(data) > limit:  # a chunked body declares no length
+        raise ApiError(413, f"{what} of {len(data)} bytes: at most {limit} are accepted")
+    return data
+
+
 def json_object_body() -> dict[str, Any]:
     """The body as a JSON object; 415 unless Content-Type is JSON, 400 unless an object."""
     require_content_type("application/json", missing_ok=True)
-    body = parse_json(request.get_data(cache=False))
+    body = parse_json(body_within(runtime().settings.max_json_bytes, "JSON body"))
     if not isinstance(body, dict):
         raise ApiError(400, f"request body must be a JSON object, got {type(body).__name__}")
     return body

@@ -8,16 +8,17 @@ bp = Blueprint("health", __name__, url_prefix="/v2/health")
 
 
 @bp.get("/live")
-def live() -> Response:
-    """200 while the worker process can answer at all."""
-    return jsonify({"live": True})
+def live() -> tuple[Response, int]:
+    """200 while the worker can serve; 503 once its model thread died (so the pod restarts)."""
+    alive = runtime().live
+    return jsonify({"live": alive}), 200 if alive else 503
 
 
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
-    """200 once the model is loaded and warmed up; 503 while loading, failed or draining."""
+    """200 once the model is loaded and warmed up; 503 while loading, failed or draining.
+
+    The reason for a failure is in the worker's log, not here: it names files and checksums."""
     current = runtime()
-    body: dict[str, object] = {"ready": current.ready, "state": current.state.value}
-    if current.error:
-        body["error"] = current.error
+    body = {"ready": current.ready, "state": current.state.value}
     return jsonify(body), 200 if current.ready else 503

@@ -3,7 +3,8 @@
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from service.api.common import require_content_type, resolve_model, runtime
+from service.admission import deadline
+from service.api.common import reading_body, require_content_type, resolve_model, runtime
 from service.errors import ApiError
 from service.inference import classify_images
 
@@ -14,20 +15,22 @@ DEFAULT_TOP_K = 5
 def _image_bytes() -> bytes:
     media = require_content_type("image/jpeg", "image/png", "multipart/form-data")
     if media != "multipart/form-data":
-        return request.get_data(cache=False)
-    files = list(request.files.values())
+        return reading_body(lambda: request.get_data(cache=False))
+    # Every file part, not one per field name: two `image` parts are an error, not one image.
+    files = reading_body(lambda: list(request.files.items(multi=True)))
     if len(files) != 1:
         raise ApiError(
             400,
             f"multipart body must carry exactly one file (e.g. field 'image'), got {len(files)}",
         )
-    return files[0].read()
+    return reading_body(files[0][1].read)
 
 
 def _top_k(num_classes: int) -> int:
     raw = request.args.get("top_k", str(min(DEFAULT_TOP_K, num_classes)))
-    if not raw.isdigit() or not 1 <= int(raw) <= num_classes:
-        raise ApiError(400, f"top_k={raw!r}: expected an integer from 1 to {num_classes}")
+    # ASCII only: str.isdigit() also accepts digits int() cannot read, such as "²".
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= num_classes):
+        raise ApiError(400, f"top_k={raw[:20]!r}: expected an integer from 1 to {num_classes}")
     return int(raw)
 
 
@@ -37,7 +40,7 @@ def predict() -> Response:
     runtime_ = runtime()
     artifact = resolve_model(runtime_.settings.model_name)
     top_k = _top_k(artifact.num_classes)
-    probabilities = classify_images(runtime_, artifact, [_image_bytes()])[0]
+    probabilities = classify_images(runtime_, artifact, [_image_bytes()], deadline())[0]
     best = np.argsort(probabilities)[::-1][:top_k]
     return jsonify(
         {

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, jsonify
 
+from service.admission import deadline
 from service.api.common import json_object_body, resolve_model, runtime
-from service.errors import ApiError
-from service.inference import classify_images, classify_tensor, tensor_rows
+from service.errors import ApiError, shown
+from service.inference import check_count, classify_images, classify_tensor, tensor_rows
 from service.model_store import ModelArtifact
 from service.signatures import INPUT_OF, SERVING_DEFAULT, signature_defs
 
@@ -49,9 +50,9 @@ def predict(name: str, version: str | None = None) -> Response:
     artifact = resolve_model(name, version)
     body = json_object_body()
     signature = body.get("signature_name", SERVING_DEFAULT)
-    if signature not in INPUT_OF:
+    if not isinstance(signature, str) or signature not in INPUT_OF:
         known = ", ".join(INPUT_OF)
-        raise ApiError(400, f"signature_name {signature!r} not found: expected one of {known}")
+        raise ApiError(400, f"signature_name {shown(signature)} not found: expected one of {known}")
     if ("instances" in body) == ("inputs" in body):
         raise ApiError(400, "request must contain exactly one of 'instances' or 'inputs'")
     row_format = "instances" in body
@@ -67,11 +68,13 @@ def _input_values(body: dict[str, Any], input_name: str, row_format: bool) -> li
     if not row_format and isinstance(values, dict):
         if set(values) != {input_name}:
             raise ApiError(
-                400, f"'inputs' must name the single input {input_name!r}, got {sorted(values)}"
+                400,
+                f"'inputs' must name the single input {input_name!r}, got {shown(sorted(values))}",
             )
         values = values[input_name]
     if not isinstance(values, list):
         raise ApiError(400, f"'{key}' must be a list, got {type(values).__name__}")
+    check_count(len(values))  # before any element is decoded
     if row_format:
         values = [
             item[input_name] if isinstance(item, dict) and set(item) == {input_name} else item
@@ -92,5 +95,5 @@ def _decode_b64(index: int, value: Any) -> bytes:
 def _run(signature: str, values: list[Any], artifact: ModelArtifact) -> np.ndarray:
     if signature == SERVING_DEFAULT:
         images = [_decode_b64(index, value) for index, value in enumerate(values)]
-        return classify_images(runtime(), artifact, images)
-    return classify_tensor(runtime(), tensor_rows(values, artifact))
+        return classify_images(runtime(), artifact, images, deadline())
+    return classify_tensor(runtime(), tensor_rows(values, artifact), deadline())

@@ -1,13 +1,16 @@
 """Open Inference Protocol v2 (KServe / Triton): server and model metadata, readiness, infer."""
 
+from functools import partial
 from importlib import metadata as package_metadata
 
 import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from service.api.common import require_content_type, resolve_model, runtime
-from service.errors import ApiError
-from service.inference import classify_images, classify_tensor, tensor_rows
+from service.admission import deadline
+from service.api.common import body_within, require_content_type, resolve_model, runtime
+from service.errors import ApiError, shown
+from service.inference import check_count, classify_images, classify_tensor, tensor_rows
+from service.model_store import ModelArtifact
 from service.settings import Backend
 from service.signatures import IMAGES, OUTPUT, TENSOR, v2_tensors
 from service.v2_codec import HEADER_LENGTH, encode_infer_response, parse_infer_request
@@ -59,26 +62,43 @@ def model_ready(name: str, version: str | None = None) -> Response:
 def infer(name: str, version: str | None = None) -> Response:
     """Classify BYTES (encoded images) or FP32 [n, H, W, 3] input; JSON or binary output."""
     artifact = resolve_model(name, version)
+    settings = runtime().settings
     require_content_type("application/json", "application/octet-stream", missing_ok=True)
     if request.content_encoding not in (None, "", "identity"):
         raise ApiError(
-            415, f"unsupported Content-Encoding {request.content_encoding!r}: send identity"
+            415, f"unsupported Content-Encoding {shown(request.content_encoding)}: send identity"
         )
+    header_length = request.headers.get(HEADER_LENGTH)
+    if header_length is None:  # all JSON
+        body = body_within(settings.max_json_bytes, "JSON body")
+    else:  # a JSON header, then binary tensor data
+        body = body_within(settings.max_request_bytes, "body")
     parsed = parse_infer_request(
-        request.get_data(cache=False), request.headers.get(HEADER_LENGTH), INPUT_DATATYPES, OUTPUT
+        body,
+        header_length,
+        INPUT_DATATYPES,
+        OUTPUT,
+        partial(_check_shape, artifact),
+        settings.max_json_bytes,
     )
-    if parsed.input_name == IMAGES:
-        if len(parsed.shape) not in (1, 2) or (len(parsed.shape) == 2 and parsed.shape[1] != 1):
-            raise ApiError(
-                400, f"input {IMAGES!r}: shape {list(parsed.shape)}, expected [n] or [n, 1]"
-            )
-        assert isinstance(parsed.data, list)
-        probabilities = classify_images(runtime(), artifact, parsed.data)
+    if isinstance(parsed.data, np.ndarray):
+        rows = tensor_rows(parsed.data, artifact)
+        probabilities = classify_tensor(runtime(), rows, deadline())
     else:
-        assert isinstance(parsed.data, np.ndarray)
-        probabilities = classify_tensor(runtime(), tensor_rows(parsed.data, artifact))
+        probabilities = classify_images(runtime(), artifact, parsed.data, deadline())
     header = {"model_name": name, "model_version": str(artifact.version)}
     if parsed.request_id is not None:
         header["id"] = parsed.request_id
     body, headers = encode_infer_response(header, OUTPUT, probabilities, parsed.binary_output)
     return Response(body, status=200, headers=headers)
+
+
+def _check_shape(artifact: ModelArtifact, name: str, shape: tuple[int, ...]) -> None:
+    """The shapes each input takes, checked before its data is decoded."""
+    if name == IMAGES:
+        if len(shape) not in (1, 2) or (len(shape) == 2 and shape[1] != 1):
+            raise ApiError(400, f"input {IMAGES!r}: shape {list(shape)}, expected [n] or [n, 1]")
+    elif len(shape) != 4 or shape[1:] != (artifact.height, artifact.width, 3):
+        expected = f"[n, {artifact.height}, {artifact.width}, 3]"
+        raise ApiError(400, f"input {TENSOR!r}: shape {list(shape)}, expected {expected}")
+    check_count(shape[0])

@@ -1,18 +1,25 @@
-"""Service fixtures: real gunicorn servers on the real local model, started once per session."""
+"""Service fixtures on the real local model: the app in-process (most tests) and real gunicorn
+servers (the tests of what only a server process shows), each made once per session."""
 
+import contextlib
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from PIL import Image
 
 from bench.server import Server, start_server
 from envconfig import REPO_ROOT
+from service.app import create_app, runtime_of
+from service.settings import Settings
 
 DIGITS = REPO_ROOT / "data" / "digits"
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-0123456789abcdef-0123456789"
 READY_TIMEOUT = 60
 
 
@@ -22,43 +29,51 @@ def model_base(local_model: Path) -> Path:
     return local_model.parent.parent
 
 
-def _served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
-    server = start_server(model_base, log, **variables)
-    try:
+@contextlib.contextmanager
+def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
+    """A gunicorn server with `variables`, ready; stopped on exit, whatever happened."""
+    with start_server(model_base, log, **variables) as server:
         server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
         yield server
-    finally:
-        server.stop()
+
+
+def settled_app(settings: Settings) -> Flask:
+    """create_app(settings) once its model load has settled (ready or failed), as gunicorn's
+    post_worker_init starts it."""
+    app = create_app(settings)
+    runtime = runtime_of(app)
+    runtime.start()
+    deadline = time.monotonic() + READY_TIMEOUT
+    while runtime.state.value == "LOADING":
+        assert time.monotonic() < deadline, f"model still loading after {READY_TIMEOUT}s"
+        time.sleep(0.05)
+    return app
+
+
+def ready_app(settings: Settings) -> Flask:
+    """settled_app(settings), which must be ready."""
+    app = settled_app(settings)
+    assert runtime_of(app).ready, f"model {runtime_of(app).state.value}: see the log above"
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(model_base: Path) -> Flask:
+    """The app in this process with its defaults (TensorFlow backend, no auth), model loaded."""
+    return ready_app(Settings(model_base_path=model_base))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client for `app`: requests without a server or a socket."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")
 def tf_server(model_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The service with its defaults: TensorFlow SavedModel backend, no auth."""
-    yield from _served(model_base, tmp_path_factory.mktemp("tf") / "gunicorn.log")
-
-
-@pytest.fixture(scope="session")
-def litert_server(model_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The service with MODEL_BACKEND=litert (int8 model)."""
-    yield from _served(
-        model_base, tmp_path_factory.mktemp("litert") / "gunicorn.log", MODEL_BACKEND="litert"
-    )
-
-
-@pytest.fixture(scope="session")
-def auth_server(model_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """LiteRT service with bearer auth and a tiny batch queue (to see it fill up)."""
-    directory = tmp_path_factory.mktemp("auth")
-    token_file = directory / "token"
-    token_file.write_text(TOKEN + "\n")
-    yield from _served(
-        model_base,
-        directory / "gunicorn.log",
-        MODEL_BACKEND="litert",
-        AUTH_TOKEN_FILE=str(token_file),
-        BATCH_QUEUE_CAPACITY="1",
-        BATCH_MAX_SIZE="1",
-    )
+    """The service under gunicorn with its defaults: TensorFlow SavedModel backend, no auth."""
+    with served(model_base, tmp_path_factory.mktemp("tf") / "gunicorn.log") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

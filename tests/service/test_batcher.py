@@ -1,25 +1,31 @@
-"""The Batcher on its own: joining jobs, lone jobs, failures, queue cap and thread priority."""
+"""The Batcher on its own: joining jobs, lone jobs, failures, deadlines, queue cap, priority."""
 
 import os
 import threading
+import time
 from concurrent.futures import Future
 
 import numpy as np
 import pytest
 
-from service.batching import MODEL_THREAD_NICE, Batcher, QueueFullError
+from service.batching import MODEL_THREAD_NICE, Batcher, DeadlineExceeded, QueueFullError
 
+pytestmark = pytest.mark.service
 WAIT_S = 10
 
 
 class Recorder:
-    """BatchObserver that keeps every batch size."""
+    """BatchObserver that keeps every batch size; raises on the first one if asked to."""
 
-    def __init__(self) -> None:
+    def __init__(self, fail_once: bool = False) -> None:
         self.sizes: list[int] = []
+        self._fail = fail_once
 
     def batch_done(self, size: int, queue_seconds: list[float], inference_seconds: float) -> None:
         self.sizes.append(size)
+        if self._fail:
+            self._fail = False
+            raise RuntimeError("observer bug")
 
 
 class GatedModel:
@@ -101,3 +107,28 @@ def test_the_model_thread_runs_at_the_lowest_cpu_priority() -> None:
     result(start(model, recorder).submit(rows(1)))
     assert model.niceness == [MODEL_THREAD_NICE]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < MODEL_THREAD_NICE
+
+
+def test_jobs_past_their_deadline_or_withdrawn_are_not_run() -> None:
+    model, recorder = GatedModel(), Recorder()
+    batcher = start(model, recorder)
+    first = batcher.submit(rows(1))
+    assert model.entered.wait(WAIT_S)
+    late = batcher.submit(rows(2), deadline=time.monotonic())
+    withdrawn = batcher.submit(rows(3))
+    assert withdrawn.cancel()
+    on_time = batcher.submit(rows(4), deadline=time.monotonic() + WAIT_S)
+    model.release.set()
+    assert result(first) == [2] and result(on_time) == [8]
+    with pytest.raises(DeadlineExceeded):
+        late.result(WAIT_S)
+    assert recorder.sizes == [1, 1]
+
+
+def test_the_model_thread_survives_an_unexpected_error() -> None:
+    model, recorder = GatedModel(), Recorder(fail_once=True)
+    model.release.set()
+    batcher = start(model, recorder)
+    assert result(batcher.submit(rows(1))) == [2]
+    assert result(batcher.submit(rows(2))) == [4]
+    assert batcher.alive

@@ -1,16 +1,20 @@
-"""Every endpoint over real HTTP under gunicorn: TF-Serving REST, v2, /predict, health, metrics."""
+"""Every endpoint: TF-Serving REST, v2, /predict, health, metrics, in-process; the official
+Triton client and the access log over real HTTP under gunicorn."""
 
 import base64
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tritonclient.http as triton
+from flask.testing import FlaskClient
 
 from bench.server import Server
 from service.imaging import preprocess
-from tests.service.conftest import Reference
+from service.settings import Backend, Settings
+from tests.service.conftest import Reference, ready_app
 
 pytestmark = pytest.mark.service
 MODEL = "image-classifier"
@@ -20,15 +24,15 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def test_health_probes_answer(tf_server: Server) -> None:
-    assert tf_server.get("/v2/health/live").json() == {"live": True}
-    ready = tf_server.get("/v2/health/ready")
-    assert ready.status_code == 200 and ready.json()["ready"] is True
+def test_health_probes_answer(client: FlaskClient) -> None:
+    assert client.get("/v2/health/live").get_json() == {"live": True}
+    ready = client.get("/v2/health/ready")
+    assert ready.status_code == 200 and ready.get_json()["ready"] is True
 
 
-def test_tfserving_model_status(tf_server: Server, local_model: Path) -> None:
+def test_tfserving_model_status(client: FlaskClient, local_model: Path) -> None:
     for path in (f"/v1/models/{MODEL}", f"/v1/models/{MODEL}/versions/{local_model.name}"):
-        assert tf_server.get(path).json() == {
+        assert client.get(path).get_json() == {
             "model_version_status": [
                 {
                     "version": local_model.name,
@@ -39,70 +43,74 @@ def test_tfserving_model_status(tf_server: Server, local_model: Path) -> None:
         }
 
 
-def test_tfserving_metadata_describes_both_signatures(tf_server: Server, local_model: Path) -> None:
-    body = tf_server.get(f"/v1/models/{MODEL}/metadata").json()
+def test_tfserving_metadata_describes_both_signatures(
+    client: FlaskClient, local_model: Path
+) -> None:
+    body = client.get(f"/v1/models/{MODEL}/metadata").get_json()
     assert body["model_spec"] == {"name": MODEL, "signature_name": "", "version": local_model.name}
     signatures = body["metadata"]["signature_def"]["signature_def"]
     assert signatures["serving_default"]["inputs"]["images"]["dtype"] == "DT_STRING"
     dims = signatures["serve_tensor"]["inputs"]["inputs"]["tensor_shape"]["dim"]
     assert [d["size"] for d in dims] == ["-1", "32", "32", "3"]
-    assert tf_server.get(f"/v1/models/{MODEL}/versions/{local_model.name}/metadata").json() == body
+    assert client.get(f"/v1/models/{MODEL}/versions/{local_model.name}/metadata").get_json() == body
 
 
 def test_tfserving_predict_row_format_matches_the_saved_model(
-    tf_server: Server, digit_images: dict[str, bytes], reference: Reference
+    client: FlaskClient, digit_images: dict[str, bytes], reference: Reference
 ) -> None:
     images = list(digit_images.values())
-    response = tf_server.post(
+    response = client.post(
         f"/v1/models/{MODEL}:predict", json={"instances": [{"b64": b64(i)} for i in images]}
     )
     assert response.status_code == 200, response.text
-    predictions = np.array(response.json()["predictions"])
+    predictions = np.array(response.get_json()["predictions"])
     np.testing.assert_allclose(predictions, reference.images(images), atol=1e-5)
     assert (predictions.argmax(1) == np.arange(10)).sum() >= 8
 
 
 def test_tfserving_predict_columnar_named_input_and_version(
-    tf_server: Server, local_model: Path, digit_images: dict[str, bytes], reference: Reference
+    client: FlaskClient, local_model: Path, digit_images: dict[str, bytes], reference: Reference
 ) -> None:
     image = digit_images["3"]
-    response = tf_server.post(
+    response = client.post(
         f"/v1/models/{MODEL}/versions/{local_model.name}:predict",
         json={"signature_name": "serving_default", "inputs": {"images": [{"b64": b64(image)}]}},
     )
     assert response.status_code == 200, response.text
-    np.testing.assert_allclose(response.json()["outputs"], reference.images([image]), atol=1e-5)
+    np.testing.assert_allclose(response.get_json()["outputs"], reference.images([image]), atol=1e-5)
 
 
 def test_tfserving_predict_serve_tensor_with_float_lists(
-    tf_server: Server, digit_images: dict[str, bytes], reference: Reference
+    client: FlaskClient, digit_images: dict[str, bytes], reference: Reference
 ) -> None:
     rows = np.stack([preprocess(digit_images[d], 32, 32) for d in ("1", "2")])
-    response = tf_server.post(
+    response = client.post(
         f"/v1/models/{MODEL}:predict",
         json={"signature_name": "serve_tensor", "instances": rows.tolist()},
     )
     assert response.status_code == 200, response.text
-    np.testing.assert_allclose(response.json()["predictions"], reference.tensor(rows), atol=1e-5)
+    np.testing.assert_allclose(
+        response.get_json()["predictions"], reference.tensor(rows), atol=1e-5
+    )
 
 
-def test_v2_server_and_model_metadata(tf_server: Server, local_model: Path) -> None:
-    server = tf_server.get("/v2").json()
+def test_v2_server_and_model_metadata(client: FlaskClient, local_model: Path) -> None:
+    server = client.get("/v2").get_json()
     assert server["name"] and "binary_tensor_data" in server["extensions"]
-    model = tf_server.get(f"/v2/models/{MODEL}").json()
+    model = client.get(f"/v2/models/{MODEL}").get_json()
     assert model["name"] == MODEL and model["versions"] == [local_model.name]
     assert {"name": "images", "datatype": "BYTES", "shape": [-1]} in model["inputs"]
     assert model["outputs"] == [{"name": "probabilities", "datatype": "FP32", "shape": [-1, 10]}]
-    assert tf_server.get(f"/v2/models/{MODEL}/versions/{local_model.name}").json() == model
-    ready = tf_server.get(f"/v2/models/{MODEL}/versions/{local_model.name}/ready")
-    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert client.get(f"/v2/models/{MODEL}/versions/{local_model.name}").get_json() == model
+    ready = client.get(f"/v2/models/{MODEL}/versions/{local_model.name}/ready")
+    assert ready.status_code == 200 and ready.get_json()["ready"] is True
 
 
 def test_v2_infer_json_bytes_and_fp32(
-    tf_server: Server, digit_images: dict[str, bytes], reference: Reference
+    client: FlaskClient, digit_images: dict[str, bytes], reference: Reference
 ) -> None:
     image = digit_images["5"]
-    by_bytes = tf_server.post(
+    by_bytes = client.post(
         f"/v2/models/{MODEL}/infer",
         json={
             "id": "req-1",
@@ -110,13 +118,13 @@ def test_v2_infer_json_bytes_and_fp32(
         },
     )
     assert by_bytes.status_code == 200, by_bytes.text
-    body = by_bytes.json()
+    body = by_bytes.get_json()
     assert body["id"] == "req-1" and body["model_name"] == MODEL
     output = body["outputs"][0]
     assert output["name"] == "probabilities" and output["shape"] == [1, 10]
     np.testing.assert_allclose(output["data"], reference.images([image])[0], atol=1e-5)
     rows = preprocess(image, 32, 32)[None]
-    by_fp32 = tf_server.post(
+    by_fp32 = client.post(
         f"/v2/models/{MODEL}/infer",
         json={
             "inputs": [
@@ -130,7 +138,7 @@ def test_v2_infer_json_bytes_and_fp32(
         },
     )
     assert by_fp32.status_code == 200, by_fp32.text
-    np.testing.assert_allclose(by_fp32.json()["outputs"][0]["data"], output["data"], atol=1e-5)
+    np.testing.assert_allclose(by_fp32.get_json()["outputs"][0]["data"], output["data"], atol=1e-5)
 
 
 @pytest.mark.parametrize("binary_output", [True, False])
@@ -161,39 +169,46 @@ def test_tritonclient_http_infers_unchanged(
 
 
 def test_predict_raw_and_multipart_give_top_k(
-    tf_server: Server, digit_images: dict[str, bytes], digit_jpeg: bytes
+    client: FlaskClient, digit_images: dict[str, bytes], digit_jpeg: bytes
 ) -> None:
-    raw = tf_server.post(
+    raw = client.post(
         "/predict?top_k=3", data=digit_images["2"], headers={"Content-Type": "image/png"}
     )
     assert raw.status_code == 200, raw.text
-    predictions = raw.json()["predictions"]
+    predictions = raw.get_json()["predictions"]
     assert len(predictions) == 3 and predictions[0]["label"] == "2"
     assert (
         predictions[0]["probability"]
         >= predictions[1]["probability"]
         >= predictions[2]["probability"]
     )
-    upload = tf_server.post("/predict", files={"image": ("seven.jpg", digit_jpeg, "image/jpeg")})
+    upload = client.post(
+        "/predict",
+        data={"image": (io.BytesIO(digit_jpeg), "seven.jpg", "image/jpeg")},
+        content_type="multipart/form-data",
+    )
     assert upload.status_code == 200, upload.text
     assert (
-        len(upload.json()["predictions"]) == 5 and upload.json()["predictions"][0]["label"] == "7"
+        len(upload.get_json()["predictions"]) == 5
+        and upload.get_json()["predictions"][0]["label"] == "7"
     )
 
 
 def test_litert_backend_agrees_with_the_float_model(
-    litert_server: Server, digit_images: dict[str, bytes], reference: Reference
+    model_base: Path, digit_images: dict[str, bytes], reference: Reference
 ) -> None:
+    litert = ready_app(Settings(model_base_path=model_base, model_backend=Backend.LITERT))
+    client = litert.test_client()
     images = list(digit_images.values())
-    response = litert_server.post(
+    response = client.post(
         f"/v1/models/{MODEL}:predict", json={"instances": [{"b64": b64(i)} for i in images]}
     )
     assert response.status_code == 200, response.text
-    predictions = np.array(response.json()["predictions"])
+    predictions = np.array(response.get_json()["predictions"])
     expected = reference.images(images)
     np.testing.assert_allclose(predictions, expected, atol=0.08)
     assert (predictions.argmax(1) == expected.argmax(1)).mean() >= 0.9
-    platform = litert_server.get(f"/v2/models/{MODEL}").json()["platform"]
+    platform = client.get(f"/v2/models/{MODEL}").get_json()["platform"]
     assert platform == "tensorflow_lite"
 
 
@@ -209,10 +224,10 @@ def test_request_id_is_echoed_or_generated_and_logged(tf_server: Server) -> None
 
 
 def test_metrics_expose_requests_latency_batches_and_model(
-    tf_server: Server, local_model: Path
+    client: FlaskClient, local_model: Path
 ) -> None:
-    tf_server.get(f"/v1/models/{MODEL}")
-    text = tf_server.get("/metrics").text
+    client.get(f"/v1/models/{MODEL}")
+    text = client.get("/metrics").text
     assert (
         'inference_requests_total{endpoint="/v1/models/<segment:name>",model="image-classifier",'
         f'status="200",version="{local_model.name}"}}'
@@ -229,8 +244,8 @@ def test_metrics_expose_requests_latency_batches_and_model(
     assert 'inference_model_info{backend="tensorflow",model="image-classifier"' in text
 
 
-def test_openapi_document_lists_every_route(tf_server: Server) -> None:
-    paths = tf_server.get("/openapi.json").json()["paths"]
+def test_openapi_document_lists_every_route(client: FlaskClient) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
     for path in (
         "/v1/models/{name}:predict",
         "/v1/models/{name}/versions/{version}/metadata",

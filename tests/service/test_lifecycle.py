@@ -9,12 +9,15 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from bench.server import Server, free_port, start_server
 from envconfig import REPO_ROOT
+from service.settings import Backend, Settings
+from tests.service.conftest import served, settled_app
 
 pytestmark = pytest.mark.service
 PNG = {"Content-Type": "image/png"}
@@ -30,8 +33,7 @@ def cpu_seconds(pid: int) -> float:
 def test_ready_within_eight_seconds_and_live_before(
     model_base: Path, tmp_path: Path, backend: str
 ) -> None:
-    server = start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend)
-    try:
+    with start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend) as server:
         live = server.wait_until("/v2/health/live", 200, 30)
         ready = live + server.wait_until("/v2/health/ready", 200, 60)
         (worker,) = server.worker_pids()
@@ -40,32 +42,27 @@ def test_ready_within_eight_seconds_and_live_before(
         if backend == "litert":
             assert ready <= 8.0, f"ready after {ready:.1f}s"
         assert '"message": "model ready"' in server.log.read_text()
-    finally:
-        server.stop()
 
 
-def test_checksum_mismatch_keeps_the_service_not_ready(local_model: Path, tmp_path: Path) -> None:
+def test_checksum_mismatch_keeps_the_service_not_ready(
+    local_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = tmp_path / "models" / "image-classifier" / local_model.name
     shutil.copytree(local_model, copy)
     with (copy / "model_int8.tflite").open("ab") as tampered:
         tampered.write(b"\0")
-    server = start_server(tmp_path / "models", tmp_path / "gunicorn.log", MODEL_BACKEND="litert")
-    try:
-        server.wait_until("/v2/health/live", 200, 30)
-        deadline = time.monotonic() + 30
-        while "model not loaded" not in server.log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        ready = server.get("/v2/health/ready")
-        assert ready.status_code == 503
-        assert "model_int8.tflite" in ready.json()["error"] and "sha256" in ready.json()["error"]
-        assert server.post("/predict", data=b"x", headers=PNG).status_code == 503
-    finally:
-        server.stop()
+    app = settled_app(Settings(model_base_path=tmp_path / "models", model_backend=Backend.LITERT))
+    client = app.test_client()
+    ready = client.get("/v2/health/ready")
+    assert ready.status_code == 503 and ready.get_json() == {"ready": False, "state": "FAILED"}
+    assert client.post("/predict", data=b"x", headers=PNG).status_code == 503
+    logged = capsys.readouterr().out
+    assert "model_int8.tflite" in logged and "sha256" in logged
 
 
 def test_invalid_setting_exits_naming_the_variable(model_base: Path, tmp_path: Path) -> None:
-    server = start_server(model_base, tmp_path / "gunicorn.log", BATCH_MAX_SIZE="lots")
-    assert server.process.wait(timeout=30) != 0
+    with start_server(model_base, tmp_path / "gunicorn.log", BATCH_MAX_SIZE="lots") as server:
+        assert server.process.wait(timeout=30) != 0
     assert "BATCH_MAX_SIZE='lots'" in server.log.read_text()
 
 
@@ -74,8 +71,20 @@ def test_sigterm_under_load_finishes_every_accepted_request(
 ) -> None:
     # The largest requests (64 images) from 32 clients: many are still in flight at SIGTERM.
     body = {"instances": [{"b64": base64.b64encode(digit_images["4"]).decode()}] * 64}
-    server = start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND="litert")
-    server.wait_until("/v2/health/ready", 200, 60)
+    with served(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND="litert") as server:
+        outcomes, signalled = _sigterm_under_load(server, body)
+        assert server.process.wait(timeout=30) == 0
+    failed = [status for status, _ in outcomes if status != 200]
+    finished_after_signal = sum(1 for _, at in outcomes if at > signalled)
+    assert not failed, f"{len(failed)} of {len(outcomes)} failed: {failed[:5]}"
+    assert finished_after_signal >= 8, "too few requests were in flight to prove draining"
+    assert "draining" in server.log.read_text()
+
+
+def _sigterm_under_load(
+    server: Server, body: dict[str, Any]
+) -> tuple[list[tuple[int | str, float]], float]:
+    """32 clients post `body` until SIGTERM; each outcome (status or error) with its time."""
     stop = threading.Event()
     outcomes: list[tuple[int | str, float]] = []
     lock = threading.Lock()
@@ -94,30 +103,26 @@ def test_sigterm_under_load_finishes_every_accepted_request(
     threads = [threading.Thread(target=client) for _ in range(32)]
     for thread in threads:
         thread.start()
-    time.sleep(2)
+    deadline = time.monotonic() + 30
+    while len(outcomes) < 32 and time.monotonic() < deadline:  # every client is in its loop
+        time.sleep(0.05)
     # Like Kubernetes: the endpoint is removed (no new requests), the preStop sleep lets a
-    # request that raced the removal reach the worker, then SIGTERM arrives.
+    # request that raced the removal reach the worker, then SIGTERM arrives. The pause models
+    # that sleep; there is no condition to wait for.
     stop.set()
     time.sleep(0.3)
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     for thread in threads:
         thread.join()
-    assert server.process.wait(timeout=30) == 0
-    failed = [status for status, _ in outcomes if status != 200]
-    finished_after_signal = sum(1 for _, at in outcomes if at > signalled)
-    assert not failed, f"{len(failed)} of {len(outcomes)} failed: {failed[:5]}"
-    assert finished_after_signal >= 8, "too few requests were in flight to prove draining"
-    assert "draining" in server.log.read_text()
+    return outcomes, signalled
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "litert"])
 def test_sigkill_of_a_worker_is_answered_again_within_five_seconds(
     model_base: Path, tmp_path: Path, digit_images: dict[str, bytes], backend: str
 ) -> None:
-    server = start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend)
-    try:
-        server.wait_until("/v2/health/ready", 200, 60)
+    with served(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend) as server:
         (worker,) = server.worker_pids()
         os.kill(worker, signal.SIGKILL)
         killed = time.monotonic()
@@ -132,8 +137,6 @@ def test_sigkill_of_a_worker_is_answered_again_within_five_seconds(
         assert response.status_code == 200 or response.headers["Retry-After"] == "1"
         server.wait_until("/v2/health/ready", 200, 60)
         assert server.post("/predict", data=digit_images["0"], headers=PNG).status_code == 200
-    finally:
-        server.stop()
 
 
 def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
@@ -147,12 +150,10 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(process=process, url=f"http://127.0.0.1:{port}", log=tmp_path / "serve.log")
-    try:
+    url = f"http://127.0.0.1:{port}"
+    with Server(process=process, url=url, log=tmp_path / "serve.log") as server:
         server.wait_until("/v2/health/ready", 200, 60)
         assert server.get("/v2/models/image-classifier").json()["platform"] == "tensorflow_lite"
-    finally:
-        server.stop()
 
 
 def test_make_serve_refuses_an_unknown_environment() -> None:

@@ -1,12 +1,12 @@
 """Which version is served: the highest by default, MODEL_VERSION when pinned, none if missing."""
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from bench.server import start_server
+from service.settings import Backend, Settings
+from tests.service.conftest import ready_app, settled_app
 
 pytestmark = pytest.mark.service
 
@@ -20,35 +20,26 @@ def two_versions(local_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return base
 
 
-@pytest.mark.parametrize(("pinned", "served"), [("", "10"), ("3", "3")])
+def settings(base: Path, version: int | None) -> Settings:
+    return Settings(model_base_path=base, model_backend=Backend.LITERT, model_version=version)
+
+
+@pytest.mark.parametrize(("pinned", "served"), [(None, "10"), (3, "3")])
 def test_latest_or_pinned_version_is_served(
-    two_versions: Path, tmp_path: Path, pinned: str, served: str
+    two_versions: Path, pinned: int | None, served: str
 ) -> None:
-    server = start_server(
-        two_versions, tmp_path / "gunicorn.log", MODEL_BACKEND="litert", MODEL_VERSION=pinned
-    )
-    try:
-        server.wait_until("/v2/health/ready", 200, 60)
-        assert server.get("/v2/models/image-classifier").json()["versions"] == [served]
-        other = "3" if served == "10" else "10"
-        assert server.get(f"/v1/models/image-classifier/versions/{other}").status_code == 404
-    finally:
-        server.stop()
+    client = ready_app(settings(two_versions, pinned)).test_client()
+    assert client.get("/v2/models/image-classifier").get_json()["versions"] == [served]
+    other = "3" if served == "10" else "10"
+    assert client.get(f"/v1/models/image-classifier/versions/{other}").status_code == 404
 
 
-def test_missing_pinned_version_is_not_ready_and_says_why(
-    two_versions: Path, tmp_path: Path
+def test_missing_pinned_version_is_not_ready_and_only_the_log_says_why(
+    two_versions: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server = start_server(
-        two_versions, tmp_path / "gunicorn.log", MODEL_BACKEND="litert", MODEL_VERSION="7"
-    )
-    try:
-        server.wait_until("/v2/health/live", 200, 30)
-        deadline = time.monotonic() + 30
-        while (ready := server.get("/v2/health/ready").json())["state"] == "LOADING":
-            assert time.monotonic() < deadline, "still loading after 30 s"
-            time.sleep(0.1)
-        assert ready["state"] == "FAILED" and not ready["ready"]
-        assert "MODEL_VERSION=7" in ready["error"] and "[3, 10]" in ready["error"]
-    finally:
-        server.stop()
+    client = settled_app(settings(two_versions, 7)).test_client()
+    ready = client.get("/v2/health/ready")
+    assert ready.status_code == 503
+    assert ready.get_json() == {"ready": False, "state": "FAILED"}
+    logged = capsys.readouterr().out  # the app logs JSON lines to stdout
+    assert "MODEL_VERSION=7" in logged and "[3, 10]" in logged

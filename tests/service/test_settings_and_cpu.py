@@ -50,13 +50,16 @@ def test_values_are_parsed_case_insensitively_where_it_helps() -> None:
     assert settings.model_backend is Backend.LITERT and settings.model_version == 3
 
 
-def test_auth_token_file_is_read_and_an_empty_one_refused(tmp_path: Path) -> None:
-    token = tmp_path / "token"
-    token.write_text("abc\n")
-    assert Settings.from_env({"AUTH_TOKEN_FILE": str(token)}).auth_token() == "abc"
-    token.write_text("\n")
-    with pytest.raises(SettingsError, match="AUTH_TOKEN_FILE=.*empty"):
-        Settings.from_env({"AUTH_TOKEN_FILE": str(token)}).auth_token()
+@pytest.mark.parametrize(
+    ("environ", "words"),
+    [
+        ({"METRICS_PORT": "8080"}, "METRICS_PORT=8080 is PORT too"),
+        ({"MAX_JSON_BYTES": "20000000"}, "MAX_JSON_BYTES=20000000 exceeds MAX_REQUEST_BYTES"),
+    ],
+)
+def test_rules_across_variables_name_them(environ: dict[str, str], words: str) -> None:
+    with pytest.raises(SettingsError, match=words):
+        Settings.from_env(environ)
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import Server, start_server
+from bench.server import Server
 from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
-from tests.service.conftest import READY_TIMEOUT
+from tests.service.conftest import READY_TIMEOUT, served
 
 pytestmark = pytest.mark.service
 THREADS = 2
@@ -23,17 +23,13 @@ LIVE = b"GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
 def two_worker_server(
     model_base: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    server = start_server(
+    with served(
         model_base,
         tmp_path_factory.mktemp("balance") / "gunicorn.log",
         GUNICORN_WORKERS="2",
         GUNICORN_THREADS=str(THREADS),
-    )
-    try:
-        server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
+    ) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _established_inodes(port: int) -> set[str]:
@@ -81,18 +77,23 @@ def answers_200(connection: socket.socket, rest_of_request: bytes) -> bool:
     return connection.recv(4096).startswith(b"HTTP/1.1 200")
 
 
-def test_a_burst_of_connections_is_split_evenly(two_worker_server: Server) -> None:
-    # Headers without their final blank line keep each request in progress, holding a thread.
+def assert_a_burst_is_split_evenly(server: Server) -> None:
+    """2 x THREADS connections opened at once end up THREADS per worker, and stay there."""
+    # Headers without their final blank line keep each request in progress.
     head, tail = LIVE[:-2], LIVE[-2:]
-    connections = open_connections(two_worker_server, 2 * THREADS, head)
+    connections = open_connections(server, 2 * THREADS, head)
     try:
-        assert wait_for_counts(two_worker_server, [THREADS, THREADS]) == [THREADS, THREADS]
+        assert wait_for_counts(server, [THREADS, THREADS]) == [THREADS, THREADS]
         assert all(answers_200(c, tail) for c in connections)
         # Kept alive, each connection stays with its worker.
-        assert connections_per_worker(two_worker_server) == [THREADS, THREADS]
+        assert connections_per_worker(server) == [THREADS, THREADS]
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_a_burst_of_connections_is_split_evenly(two_worker_server: Server) -> None:
+    assert_a_burst_is_split_evenly(two_worker_server)
 
 
 def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server: Server) -> None:
@@ -143,7 +144,7 @@ def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
     assert replacement != victim
     assert_each_worker_has_its_own_cpu(two_worker_server)  # it took the dead worker's CPU
     # Once ready, the replacement takes its share again.
-    test_a_burst_of_connections_is_split_evenly(two_worker_server)
+    assert_a_burst_is_split_evenly(two_worker_server)
 
 
 def test_after_a_reload_the_new_workers_each_have_their_own_cpu(two_worker_server: Server) -> None:
