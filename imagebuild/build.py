@@ -15,7 +15,14 @@ from pathlib import Path
 from envconfig import REPO_ROOT
 from imagebuild import base, wheelhouse
 from imagebuild.podman import inspect_image, podman
-from imagebuild.record import ImageInfo, ImageRecord, RecordError, read_record, write_record
+from imagebuild.record import (
+    Backend,
+    ImageInfo,
+    ImageRecord,
+    RecordError,
+    read_record,
+    write_record,
+)
 from modelartifact import ArtifactError, ModelArtifact, load_artifact
 from toolchain.progress import say, step
 from training.ensure import MODELS_DIR, latest_trained
@@ -28,7 +35,10 @@ IMAGE_PACKAGES = (REPO_ROOT / "service", REPO_ROOT / "modelartifact")
 INPUTS_DIR = REPO_ROOT / "build" / "image-inputs"
 IMAGES_DIR = REPO_ROOT / "build" / "images"
 # Variant -> (Containerfile BACKEND, tag suffix, archive suffix).
-VARIANTS = {"image": ("tensorflow", "", ""), "slim": ("litert", "-slim", "-slim")}
+VARIANTS: dict[str, tuple[Backend, str, str]] = {
+    "image": ("tensorflow", "", ""),
+    "slim": ("litert", "-slim", "-slim"),
+}
 
 
 @dataclass(frozen=True)

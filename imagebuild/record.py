@@ -1,37 +1,59 @@
-"""The build record `build/images/<env>.json`: what the Pulumi program and `make up` deploy."""
+"""The image record `build/images/<env>.json`: the schema imagebuild writes and infra/ reads.
+
+It says which image to release and how it is pinned; the Pulumi program (infra/config.py) and
+`make up` read it through this module, so writer and readers share one definition.
+"""
 
 import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envconfig import REPO_ROOT
+from modelartifact import ModelVersion
 
 RECORDS_DIR = REPO_ROOT / "build" / "images"
 
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+# The Containerfile's BACKEND: TensorFlow CPU, or the slim LiteRT-only image.
+Backend = Literal["tensorflow", "litert"]
 
-@dataclass(frozen=True)
-class ImageInfo:
+
+class ImageInfo(BaseModel):
     """One built image: how to reference it (by digest, too) and where its archive is."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # `repository:tag`; a record whose parts disagree with it is refused.
     reference: str
-    repository: str
-    tag: str
+    repository: str = Field(pattern=r"^[^:@\s]+(:[0-9]+)?/[^:@\s]+$")
+    tag: str = Field(pattern=r"^[\w][\w.-]{0,127}$")
     # Manifest digest in podman's storage: `repository@digest` runs the image here.
-    digest: str
+    digest: Digest
     # Manifest digest inside the OCI archive (gzip layers): what a registry holds once the
     # archive is copied there unchanged (`skopeo copy oci-archive:ARCHIVE docker://…`).
-    archive_digest: str
+    archive_digest: Digest
     image_id: str
-    backend: str
-    model_version: str
-    size_bytes: int
+    backend: Backend
+    model_version: ModelVersion
+    size_bytes: int = Field(ge=0)
     archive: str
 
+    @model_validator(mode="after")
+    def _reference_is_repository_and_tag(self) -> "ImageInfo":
+        if self.reference != f"{self.repository}:{self.tag}":
+            raise ValueError(
+                f"reference {self.reference!r} is not repository:tag "
+                f"({self.repository!r}, {self.tag!r})"
+            )
+        return self
 
-@dataclass(frozen=True)
-class ImageRecord:
+
+class ImageRecord(BaseModel):
     """Both images of one environment and the hash of the inputs they were built from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     environment: str
     revision: str
@@ -43,27 +65,24 @@ class ImageRecord:
         """The TensorFlow image's fields at the top level, the slim image's under "slim"."""
         return {
             "environment": self.environment,
-            **asdict(self.image),
+            **self.image.model_dump(mode="json"),
             "revision": self.revision,
             "inputs_sha256": self.inputs_sha256,
-            "slim": asdict(self.slim),
+            "slim": self.slim.model_dump(mode="json"),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "ImageRecord":
-        """Inverse of to_json."""
-        fields = ImageInfo.__dataclass_fields__
-        return cls(
-            environment=data["environment"],
-            revision=data["revision"],
-            inputs_sha256=data["inputs_sha256"],
-            image=ImageInfo(**{name: data[name] for name in fields}),
-            slim=ImageInfo(**data["slim"]),
-        )
+        """Inverse of to_json; raises pydantic's ValidationError naming the bad fields."""
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        top = {name: value for name, value in data.items() if name not in ImageInfo.model_fields}
+        image = {name: value for name, value in data.items() if name in ImageInfo.model_fields}
+        return cls.model_validate({**top, "image": image})
 
 
 class RecordError(RuntimeError):
-    """A missing or unreadable record; the message says how to make one."""
+    """A missing or unreadable record; the message says which file and how to make one."""
 
 
 def record_path(env: str) -> Path:
@@ -71,17 +90,22 @@ def record_path(env: str) -> Path:
     return RECORDS_DIR / f"{env}.json"
 
 
-def read_record(env: str) -> ImageRecord:
-    """Load the record of `env`, or say which command writes it."""
-    path = record_path(env)
+def load_record(path: Path) -> ImageRecord:
+    """Parse and check the record at `path`."""
     try:
         return ImageRecord.from_json(json.loads(path.read_text()))
-    except FileNotFoundError as error:
-        raise RecordError(f"no image record {path}: run `make image ENV={env}`") from error
-    except (ValueError, KeyError, TypeError) as error:
-        raise RecordError(
-            f"{path}: not an image record ({error}); rerun `make image ENV={env}`"
-        ) from error
+    except FileNotFoundError:
+        raise RecordError(f"no image record at {path}") from None
+    except (ValueError, TypeError) as error:
+        raise RecordError(f"{path}: not a valid image record: {error}") from None
+
+
+def read_record(env: str) -> ImageRecord:
+    """Load the record of `env`, or say which command writes it."""
+    try:
+        return load_record(record_path(env))
+    except RecordError as error:
+        raise RecordError(f"{error}; run `make image ENV={env}`") from None
 
 
 def write_record(record: ImageRecord) -> Path:

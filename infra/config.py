@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from envconfig import PROJECT, REPO_ROOT
-from infra.image_record import ImageRecord, ImageRecordError, load_image_record
+from envconfig import PROJECT
+from imagebuild.record import ImageInfo, RecordError, load_record, record_path
 
 
 class ConfigError(pulumi.RunError):
@@ -92,7 +92,7 @@ class StackSettings:
     cluster: LocalClusterConfig | ExistingClusterConfig | GkeClusterConfig
     release: ReleaseConfig
     chart_values: dict[str, Any]
-    image: ImageRecord
+    image: ImageInfo
     auth_token: pulumi.Output[str] | None
 
 
@@ -121,10 +121,10 @@ def load_settings() -> StackSettings:
         sections = _StackSections.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(_describe(error, where)) from None
-    record_path = Path(sections.imageRecord or REPO_ROOT / "build" / "images" / f"{stack}.json")
+    record_file = Path(sections.imageRecord) if sections.imageRecord else record_path(stack)
     try:
-        image = load_image_record(record_path)
-    except ImageRecordError as error:
+        image = load_record(record_file).image
+    except RecordError as error:
         raise ConfigError(
             f"{error}; build it with `make image ENV={stack}` "
             f"or point '{PROJECT}:imageRecord' in {where} at a record"

@@ -1,17 +1,19 @@
 """The chart released into its own namespace with the environment's values, pinned by digest."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from envconfig import REPO_ROOT
+from imagebuild.record import ImageInfo
 from infra.config import ReleaseConfig
-from infra.image_record import ImageRecord
+from infra.values import CHART_DIR, release_values
 
-CHART_DIR = REPO_ROOT / "chart"
 CHART_NAME = "image-classifier"
+# The key under which the release reports the Services Helm created (`Kind/apiVersion`).
+SERVICES = "Service/v1"
 
 
 @dataclass(frozen=True)
@@ -20,34 +22,17 @@ class ReleaseArgs:
 
     config: ReleaseConfig
     chart_values: dict[str, Any]
-    image: ImageRecord
+    image: ImageInfo
     auth_token: pulumi.Output[str] | None
 
 
-def release_values(
-    chart_values: dict[str, Any], image: ImageRecord, auth_token: pulumi.Output[str] | None
-) -> dict[str, Any]:
-    """The stack's chart section, plus image.* from the record and auth.token from the secret."""
-    values = dict(chart_values)
-    values["image"] = {
-        **values.get("image", {}),
-        "repository": image.repository,
-        "tag": image.tag,
-        "digest": image.digest,
-    }
-    values["model"] = {**values.get("model", {}), "version": image.model_version}
-    if auth_token is not None:
-        values["auth"] = {**values.get("auth", {}), "token": auth_token}
-    return values
-
-
-def service_name(release_name: str, values: dict[str, Any]) -> str:
-    """The chart's `fullname`: the Service, Deployment and HPA are all called this."""
-    if values.get("fullnameOverride"):
-        return str(values["fullnameOverride"])[:63].rstrip("-")
-    chart = values.get("nameOverride") or CHART_NAME
-    name = release_name if chart in release_name else f"{release_name}-{chart}"
-    return name[:63].rstrip("-")
+def service_name(resource_names: Mapping[str, Sequence[str]] | None) -> str:
+    """The one Service among the objects the release reports Helm created."""
+    services = (resource_names or {}).get(SERVICES, [])
+    if len(services) != 1:
+        raise ValueError(f"expected the release to create one {SERVICES}, it reports {services}")
+    # Objects whose manifest names a namespace are reported as `namespace/name`.
+    return services[0].rsplit("/", 1)[-1]
 
 
 class Release(pulumi.ComponentResource):
@@ -111,24 +96,23 @@ class Release(pulumi.ComponentResource):
         self, args: ReleaseArgs, values: dict[str, Any], provider: k8s.Provider
     ) -> pulumi.Output[str]:
         """In-cluster URL for ClusterIP; the load balancer's address for LoadBalancer."""
-        service = service_name(args.config.name, values)
+        service = self.helm_release.resource_names.apply(service_name)
         namespace = args.config.namespace
-        port = int((values.get("service") or {}).get("port", 80))
-        if (values.get("service") or {}).get("type") != "LoadBalancer":
-            return pulumi.Output.from_input(
-                f"http://{service}.{namespace}.svc.cluster.local:{port}"
-            )
+        # The values are complete (chart defaults included): this is the port Helm rendered.
+        port = int(values["service"]["port"])
+        if values["service"]["type"] != "LoadBalancer":
+            return service.apply(lambda name: f"http://{name}.{namespace}.svc.cluster.local:{port}")
 
-        def external(_status: Any) -> pulumi.Output[str]:
+        def external(name: str) -> pulumi.Output[str]:
             # Read only once the release exists; in a preview the address is simply unknown.
             live = k8s.core.v1.Service.get(
                 f"{args.config.name}-service",
-                f"{namespace}/{service}",
+                f"{namespace}/{name}",
                 opts=pulumi.ResourceOptions(parent=self, provider=provider),
             )
             return live.status.apply(lambda status: _load_balancer_url(status, port))
 
-        return self.helm_release.status.apply(external)
+        return service.apply(external)
 
 
 def _load_balancer_url(status: Any, port: int) -> str:

@@ -10,7 +10,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
-from rules import RULES, Rule, effective_values  # the pack runs as a directory: rules is top-level
+from rules import RULES, Rule  # the pack runs as a directory: rules is top-level
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
@@ -19,10 +19,8 @@ def _validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type != RELEASE_TYPE:
             return
-        # Only these two: other inputs (the namespace) may be unknown during a preview.
-        chart: str = args.props.get("chart", "")
-        overrides: dict[str, Any] = args.props.get("values") or {}
-        values = effective_values(chart, overrides)
+        # Only the values: other inputs (the namespace) may be unknown during a preview.
+        values: dict[str, Any] = args.props.get("values") or {}
         for problem in rule(values):
             report_violation(problem, None)
 

@@ -1,37 +1,19 @@
-"""The release rules as plain functions over a Helm release's effective values.
+"""The release rules as plain functions over a Helm release's values.
 
-Each rule returns the problems it found (empty when the values comply); `__main__.py` wraps
-them as pulumi-policy validations of `kubernetes:helm.sh/v3:Release` resources.
+The program releases complete values (infra/values.py: the chart's defaults included), so the
+rules read them as they are. Each rule returns the problems it found (empty when the values
+comply); `__main__.py` wraps them as pulumi-policy validations of `kubernetes:helm.sh/v3:Release`
+resources.
 """
 
 import re
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 OPEN_RANGES = {"0.0.0.0/0", "::/0"}
 
 Rule = Callable[[Mapping[str, Any]], list[str]]
-
-
-def effective_values(chart_dir: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The chart's values.yaml with the release's values merged over it, as Helm does."""
-    defaults_file = Path(chart_dir) / "values.yaml"
-    defaults = yaml.safe_load(defaults_file.read_text()) if defaults_file.is_file() else {}
-    return _merge(defaults or {}, overrides)
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def image_pinned_by_digest(values: Mapping[str, Any]) -> list[str]:

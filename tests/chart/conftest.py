@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 
 from envconfig import known_environments
-from tests.chart.helm import CHART_DIR, Docs, manifests, release_values, template, write_values
+from tests.chart.helm import (
+    CHART_DIR,
+    Docs,
+    environment_values,
+    manifests,
+    template,
+    write_values,
+)
 
 CI_VALUES_FILES = {f"ci/{path.name}": path for path in sorted((CHART_DIR / "ci").glob("*.yaml"))}
 # Everything CI renders: each environment as released, and each chart/ci/ feature file.
@@ -14,10 +21,11 @@ VALUES_SOURCES = [*known_environments(), *CI_VALUES_FILES]
 
 @pytest.fixture(scope="session")
 def environment_values_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each environment's release values (chart section + Pulumi's additions), as files."""
+    """Each environment's values as the Pulumi program releases them, as files."""
     directory = tmp_path_factory.mktemp("environment-values")
     return {
-        name: write_values(release_values(name), directory, name) for name in known_environments()
+        name: write_values(environment_values(name), directory, name)
+        for name in known_environments()
     }
 
 

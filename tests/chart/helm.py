@@ -7,23 +7,18 @@ from typing import Any
 
 import yaml
 
-from envconfig import REPO_ROOT, load_environment
+from envconfig import load_environment
+from infra.values import CHART_DIR, release_values
+from tests.fixtures.image_record import sample_image
 from toolchain.paths import bin_dir
 
-CHART_DIR = REPO_ROOT / "chart"
 HELM_BINARIES = ("helm", "helm4")
 RELEASE = "image-classifier"
 
-# What the Pulumi program adds to an environment's chart section (infra/release.py:
-# release_values): the built image pinned by digest, the model version, and the auth token
-# from the stack's encrypted `authToken` when the chart section enables auth without a Secret.
-PULUMI_IMAGE = {
-    "repository": "localhost/image-classifier",
-    "tag": "3-0123abc",
-    "digest": "sha256:" + "ab" * 32,
-}
-PULUMI_MODEL_VERSION = "3"
-PULUMI_AUTH_TOKEN = "token-from-pulumi-secret"
+# What the Pulumi program releases besides the stack file: a built image (model version 3) and
+# the token a stack's encrypted `authToken` holds (the chart ignores it unless auth is enabled).
+RELEASED_IMAGE = sample_image(model_version=3)
+AUTH_TOKEN = "token-from-pulumi-secret"
 
 
 # Rendered manifests: one dict per Kubernetes object.
@@ -49,16 +44,9 @@ def helm(*args: str, binary: str = "helm", kubeconfig: Path | None = None) -> st
     return result.stdout
 
 
-def release_values(environment: str) -> dict[str, Any]:
-    """An environment's chart section plus what the Pulumi program injects at release time."""
-    chart = load_environment(environment).chart
-    values = dict(chart)
-    values["image"] = {**chart.get("image", {}), **PULUMI_IMAGE}
-    values["model"] = {**chart.get("model", {}), "version": PULUMI_MODEL_VERSION}
-    auth = chart.get("auth", {})
-    if auth.get("enabled") and not auth.get("existingSecret"):
-        values["auth"] = {**auth, "token": PULUMI_AUTH_TOKEN}
-    return values
+def environment_values(environment: str) -> dict[str, Any]:
+    """The values the Pulumi program releases `environment` with (infra/values.py)."""
+    return release_values(load_environment(environment).chart, RELEASED_IMAGE, AUTH_TOKEN)
 
 
 def write_values(values: dict[str, Any], directory: Path, name: str = "values") -> Path:

@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 
 from tests.chart.conftest import VALUES_SOURCES
-from tests.chart.helm import CHART_DIR, HELM_BINARIES, PULUMI_IMAGE, HelmError, helm, template
+from tests.chart.helm import (
+    CHART_DIR,
+    HELM_BINARIES,
+    RELEASED_IMAGE,
+    HelmError,
+    helm,
+    template,
+)
 from tests.chart.kubectl import get, kubectl, names
 
 pytestmark = pytest.mark.chart
@@ -131,7 +138,7 @@ def test_release_lifecycle(
     pod = deployment["spec"]["template"]["spec"]
     assert deployment["spec"]["replicas"] == 1
     assert deployment["status"]["readyReplicas"] == 1
-    assert pod["containers"][0]["image"] == f"{PULUMI_IMAGE['repository']}@{PULUMI_IMAGE['digest']}"
+    assert pod["containers"][0]["image"] == f"{RELEASED_IMAGE.repository}@{RELEASED_IMAGE.digest}"
     assert pod["containers"][0]["imagePullPolicy"] == "Never"
     assert pod["securityContext"]["runAsUser"] == 10001
     assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
@@ -161,7 +168,7 @@ def test_release_lifecycle(
     deployment = release.get("deployment")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
-        PULUMI_IMAGE["digest"]
+        RELEASED_IMAGE.digest
     )
     assert release.objects("horizontalpodautoscaler,poddisruptionbudget") == []
     history = json.loads(release.helm("history", release.name, "-o", "json"))

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from tests.chart.helm import (
-    PULUMI_AUTH_TOKEN,
-    PULUMI_IMAGE,
+    AUTH_TOKEN,
     RELEASE,
+    RELEASED_IMAGE,
     Docs,
     HelmError,
     by_kind,
@@ -105,7 +105,7 @@ def test_prod_token_from_pulumi_becomes_the_mounted_secret(
 ) -> None:
     docs = rendered_environments["prod"]
     secret = one(docs, "Secret", f"{FULLNAME}-auth")
-    assert base64.b64decode(secret["data"]["token"]).decode() == PULUMI_AUTH_TOKEN
+    assert base64.b64decode(secret["data"]["token"]).decode() == AUTH_TOKEN
     mounts = {m["name"]: m["mountPath"] for m in _server(docs)["volumeMounts"]}
     assert _settings(docs)["AUTH_TOKEN_FILE"] == f"{mounts['auth-token']}/token"
 
@@ -142,7 +142,7 @@ def test_unset_model_version_and_backend_are_left_to_the_image(default_manifests
 
 def test_digest_wins_over_tag(rendered_environments: dict[str, Docs]) -> None:
     image = _server(rendered_environments["prod"])["image"]
-    assert image == f"{PULUMI_IMAGE['repository']}@{PULUMI_IMAGE['digest']}"
+    assert image == f"{RELEASED_IMAGE.repository}@{RELEASED_IMAGE.digest}"
 
 
 def test_tag_defaults_to_app_version(default_manifests: Docs) -> None:

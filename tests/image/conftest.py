@@ -43,7 +43,7 @@ class Digits:
 def image_record(local_model: Path) -> ImageRecord:
     """The local environment's two images, built (or found up to date) once per session."""
     record = build_environment("local")
-    assert record.image.model_version == local_model.name
+    assert record.image.model_version == int(local_model.name)
     return record
 
 

@@ -24,7 +24,7 @@ def test_record_names_both_images_by_environment_model_version_and_revision(
     assert data["reference"] == base
     assert data["slim"]["reference"] == f"{base}-slim"
     for entry in (data, data["slim"]):
-        assert entry["model_version"] == local_model.name
+        assert entry["model_version"] == int(local_model.name)
         assert DIGEST.match(entry["digest"]) and DIGEST.match(entry["archive_digest"])
     assert re.fullmatch(r"[0-9a-f]{64}", data["inputs_sha256"])
 

@@ -4,7 +4,6 @@ The values are the local environment's chart section plus what the Pulumi progra
 (infra.release.release_values): the image pinned by the record's digest and the model version.
 """
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from testinfra.host import Host
 
 from envconfig import load_environment
 from imagebuild import run
-from imagebuild.record import ImageRecord, record_path
-from infra.image_record import ImageRecord as ReleasedImage
+from imagebuild.record import ImageRecord
 from infra.release import release_values
 from tests.chart.helm import manifests, one, template, write_values
 from tests.image.client import top_label
@@ -44,8 +42,7 @@ def rendered(
     image_record: ImageRecord, variant: str, tmp_path_factory: pytest.TempPathFactory
 ) -> RenderedPod:
     """`helm template` with the values Pulumi releases; the slim variant selects LiteRT."""
-    record = json.loads(record_path("local").read_text())
-    released = ReleasedImage.model_validate(record if variant == "image" else record["slim"])
+    released = image_record.image if variant == "image" else image_record.slim
     values = release_values(load_environment("local").chart, released, auth_token=None)
     if variant == "slim":
         values["model"] = {**values["model"], "backend": "litert"}

@@ -6,6 +6,8 @@ validation and the SDK's serialization (what the engine would receive) are the r
 
 import json
 import runpy
+import tempfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,13 +18,13 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks
 
 from envconfig import PROJECT, REPO_ROOT
+from tests.chart.helm import manifests, template, write_values
 
 # How the SDK marks a secret on the wire (pulumi/runtime/rpc.py).
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
-DIGEST = "sha256:" + "ab" * 32
 
 
 @dataclass
@@ -68,6 +70,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 "revision": 1,
                 "status": "deployed",
             }
+            outputs["resourceNames"] = _resource_names(args.inputs)
         elif args.typ == "gcp:container/cluster:Cluster":
             outputs.update(
                 name=args.name,
@@ -105,6 +108,24 @@ class _RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResource(request)
 
 
+def _resource_names(release: dict[str, Any]) -> dict[str, list[str]]:
+    """What the provider reports after an install: the chart's objects (the real `helm template`
+    of the release's values) by `Kind[.group]/apiVersion`, hooks aside as in the release manifest.
+    """
+    with tempfile.TemporaryDirectory() as directory:
+        values = write_values(_reveal(release["values"]), Path(directory))
+        rendered = manifests(template([values], release=release["name"]))
+    names: dict[str, list[str]] = defaultdict(list)
+    for doc in rendered:
+        if "helm.sh/hook" in (doc["metadata"].get("annotations") or {}):
+            continue
+        group = doc["apiVersion"].rpartition("/")[0]
+        names[f"{doc['kind']}{'.' + group if group else ''}/{doc['apiVersion']}"].append(
+            doc["metadata"]["name"]
+        )
+    return dict(names)
+
+
 def _reveal(value: Any) -> Any:
     """The plain values inside secret markers, so tests can compare them."""
     if isinstance(value, dict):
@@ -120,23 +141,6 @@ def stack_config(stack: str) -> dict[str, Any]:
     """The `config:` mapping of the committed environments/Pulumi.<stack>.yaml."""
     document = yaml.safe_load((REPO_ROOT / "environments" / f"Pulumi.{stack}.yaml").read_text())
     return dict(document["config"])
-
-
-def write_image_record(directory: Path, model_version: int = 3) -> Path:
-    """A record like `python -m imagebuild` writes, for an image that need not exist."""
-    path = directory / "image.json"
-    path.write_text(
-        json.dumps(
-            {
-                "reference": f"localhost/image-classifier:test-{model_version}-abc1234",
-                "digest": DIGEST,
-                "model_version": model_version,
-                "size_bytes": 1,
-                "archive": "unused.tar",
-            }
-        )
-    )
-    return path
 
 
 def run_program(

@@ -7,15 +7,14 @@ import pytest
 
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
+from tests.fixtures.image_record import DIGEST, write_image_record
 from tests.pulumi.harness import (
-    DIGEST,
     SECRET_SIG,
     SIG_KEY,
     Recording,
     resolve,
     run_program,
     stack_config,
-    write_image_record,
 )
 
 pytestmark = pytest.mark.pulumi
@@ -184,3 +183,24 @@ def test_bad_config_names_the_key_and_the_stack_file(
     assert expected in str(raised.value)
     if "imageRecord" not in change:
         assert f"environments/Pulumi.{stack}.yaml" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("release", "chart", "expected"),
+    [
+        ({}, {}, "http://image-classifier.image-classifier.svc.cluster.local:80"),
+        (
+            {"name": "digits", "namespace": "ml"},
+            {"fullnameOverride": "digits-api", "service": {"port": 8081}},
+            "http://digits-api.ml.svc.cluster.local:8081",
+        ),
+    ],
+    ids=["defaults", "renamed"],
+)
+def test_cluster_endpoint_is_the_service_helm_created(
+    release: dict[str, Any], chart: dict[str, Any], expected: str, tmp_path: Path
+) -> None:
+    # The name comes from what the release reports, the port from the released values.
+    chart = {**stack_config("local")[f"{PROJECT}:chart"], **chart}
+    recording = deploy("local", tmp_path, release=release, chart=chart)
+    assert resolve(recording.program["release"].endpoint)[0] == expected
