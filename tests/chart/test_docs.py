@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.chart.values_doc import (
+from infra.chart_readme import (
     README_FILE,
     VALUES_FILE,
     undocumented,
@@ -22,8 +22,13 @@ def test_undocumented_value_is_reported() -> None:
     assert undocumented(value_keys(text)) == ["image.digest"]
 
 
+def test_description_continues_on_the_next_comment_lines() -> None:
+    text = "# -- Service type: ClusterIP or\n# NodePort.\ntype: ClusterIP\n"
+    assert [key.description for key in value_keys(text)] == ["Service type: ClusterIP or NodePort."]
+
+
 def test_readme_values_table_is_current() -> None:
     readme = README_FILE.read_text()
     assert readme == updated_readme(readme, VALUES_FILE.read_text()), (
-        "chart/README.md is stale: run `python -m tests.chart.values_doc`"
+        "chart/README.md is stale: run `python -m infra.chart_readme`"
     )
