@@ -7,6 +7,7 @@ import pytest
 
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
+from tests.chart.helm import manifests, one, template, write_values
 from tests.fixtures.image_record import DIGEST, write_image_record
 from tests.pulumi.harness import (
     SECRET_SIG,
@@ -204,3 +205,31 @@ def test_cluster_endpoint_is_the_service_helm_created(
     chart = {**stack_config("local")[f"{PROJECT}:chart"], **chart}
     recording = deploy("local", tmp_path, release=release, chart=chart)
     assert resolve(recording.program["release"].endpoint)[0] == expected
+
+
+@pytest.mark.parametrize("stack", known_environments())
+def test_stack_file_value_reaches_the_rendered_deployment(
+    stack: str, tmp_path: Path, kubeconfig: Path
+) -> None:
+    # The README's configuration flow: environments/Pulumi.<env>.yaml's chart section -> the
+    # program's release values -> what the real helm renders; replicaCount only without an HPA.
+    chart = dict(stack_config(stack).get(f"{PROJECT}:chart", {}))
+    limits = {**chart.get("resources", {}).get("limits", {}), "memory": "3333Mi"}
+    chart["resources"] = {**chart.get("resources", {}), "limits": limits}
+    chart["replicaCount"] = 5
+    values = deploy(stack, tmp_path, chart=chart).one(RELEASE).inputs["values"]
+    docs = manifests(template([write_values(values, tmp_path)]))
+    deployment = one(docs, "Deployment")["spec"]
+    assert deployment["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == (
+        "3333Mi"
+    )
+    autoscaling = values["autoscaling"]
+    if autoscaling["enabled"]:
+        assert "replicas" not in deployment
+        hpa = one(docs, "HorizontalPodAutoscaler")["spec"]
+        assert [hpa["minReplicas"], hpa["maxReplicas"]] == [
+            autoscaling["minReplicas"],
+            autoscaling["maxReplicas"],
+        ]
+    else:
+        assert deployment["replicas"] == 5
