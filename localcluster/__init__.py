@@ -1,4 +1,4 @@
-"""The local Kubernetes control plane: kwokctl with locally built binaries, simulated nodes."""
+"""The local Kubernetes cluster: a real control plane and one real node, as host processes."""
 
 from localcluster.cluster import ClusterError, LocalCluster
 

@@ -1,4 +1,4 @@
-"""`python -m localcluster up|down|status`: manage the local control plane."""
+"""`python -m localcluster up|down|status`: manage the local cluster (control plane + node)."""
 
 import argparse
 import sys
@@ -14,13 +14,16 @@ def main() -> int:
     try:
         if args.action == "up":
             kubeconfig = cluster.up()
-            print(cluster.kubectl("get", "nodes"), end="")
+            print(cluster.kubectl("get", "nodes", "-o", "wide"), end="")
             print(f"KUBECONFIG={kubeconfig}")
         elif args.action == "down":
             cluster.down()
-            print("local cluster stopped")
+            print("local cluster stopped; nothing of it is left on this host")
+        elif cluster.is_running():
+            print("running")
         else:
-            print("running" if cluster.is_running() else "stopped")
+            leftovers = cluster.leftovers()
+            print("stopped" + (": left behind " + "; ".join(leftovers) if leftovers else ""))
     except ClusterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

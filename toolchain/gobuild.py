@@ -86,14 +86,19 @@ def build_package(
     run_go([*args, path], cwd)
 
 
-def go_install(path: str, version: str, output: Path, variables: Mapping[str, str]) -> None:
+def go_install(
+    path: str,
+    version: str,
+    output: Path,
+    variables: Mapping[str, str],
+    tags: Sequence[str] = (),
+) -> None:
     """`go install path@version`, then move the binary to `output`."""
+    args = ["install", "-trimpath", "-ldflags", ldflags(variables)]
+    if tags:
+        args += ["-tags", ",".join(tags)]
     with tempfile.TemporaryDirectory(prefix="goinstall-") as gobin:
-        run_go(
-            ["install", "-trimpath", "-ldflags", ldflags(variables), f"{path}@{version}"],
-            Path(gobin),
-            {"GOBIN": gobin},
-        )
+        run_go([*args, f"{path}@{version}"], Path(gobin), {"GOBIN": gobin})
         built = Path(gobin) / path.rsplit("/", 1)[-1]
         shutil.move(str(built), output)
 

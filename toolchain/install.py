@@ -21,7 +21,13 @@ DEBIAN_PACKAGES = (
     "slirp4netns",
     "wrk",
     "patch",
+    # The local cluster's node: container networking, Service rules, image pushes.
+    "containernetworking-plugins",
+    "iptables",
+    "conntrack",
+    "skopeo",
 )
+APT_LOCK_TIMEOUT_SECONDS = 300
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")
 # crun refuses this machine's hybrid cgroup v1; podman's default nofile (1048576) is above
 # the host's hard limit, so every container start would fail with "setrlimit".
@@ -65,9 +71,20 @@ def install_system_packages() -> None:
     if missing:
         with step(f"apt-get install {' '.join(missing)}"):
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+            # Wait (bounded) for another apt or unattended-upgrades to release the lock.
+            lock_wait = f"DPkg::Lock::Timeout={APT_LOCK_TIMEOUT_SECONDS}"
+            subprocess.run(["apt-get", "-o", lock_wait, "update", "-qq"], check=True, env=env)
             subprocess.run(
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+                [
+                    "apt-get",
+                    "-o",
+                    lock_wait,
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    *missing,
+                ],
                 check=True,
                 env=env,
             )

@@ -85,17 +85,6 @@ def _helm4(out: Path) -> None:
     )
 
 
-def _kwok(out: Path) -> None:
-    variables = {
-        "sigs.k8s.io/kwok/pkg/consts.Version": f"v{versions.KWOK}",
-        "sigs.k8s.io/kwok/pkg/consts.KubeVersion": f"v{versions.KUBERNETES}",
-    }
-    for binary in ("kwok", "kwokctl"):
-        gobuild.go_install(
-            f"sigs.k8s.io/kwok/cmd/{binary}", f"v{versions.KWOK}", out / binary, variables
-        )
-
-
 def _kube_score(out: Path) -> None:
     gobuild.go_install(
         "github.com/zegl/kube-score/cmd/kube-score",
@@ -117,11 +106,11 @@ def _etcd(out: Path) -> None:
     )
 
 
-def _kubernetes(out: Path) -> None:
-    """kube-apiserver, controller-manager, scheduler and kubectl from k8s.io/kubernetes.
+def _kubernetes_build(packages: tuple[str, ...]) -> WrapperBuild:
+    """A wrapper build of `packages` (names under k8s.io/kubernetes/cmd) at KUBERNETES.
 
-    Its go.mod points every staging module at ./staging; the wrapper points each at the
-    published release of the same version instead.
+    k8s.io/kubernetes points every staging module at ./staging; the wrapper points each at
+    the published release of the same version instead.
     """
     version = versions.KUBERNETES
     source = gobuild.module_dir("k8s.io/kubernetes", f"v{version}")
@@ -131,7 +120,7 @@ def _kubernetes(out: Path) -> None:
         if "=> ./staging/" in line
     )
     git_version = f"v{version}"
-    major, minor, _ = version.split(".")
+    major, minor, patch = version.split(".")
     variables: dict[str, str] = {}
     for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         variables |= {
@@ -141,22 +130,76 @@ def _kubernetes(out: Path) -> None:
             f"{package}.gitTreeState": "clean",
             f"{package}.buildDate": "1970-01-01T00:00:00Z",
         }
+    return WrapperBuild(
+        requires={"k8s.io/kubernetes": git_version},
+        replaces={module: f"{module} v0.{minor}.{patch}" for module in staging},
+        packages={name: f"k8s.io/kubernetes/cmd/{name}" for name in packages},
+        variables=variables,
+    )
+
+
+def _kubernetes(out: Path) -> None:
+    """The control plane and kubectl."""
     gobuild.build_wrapped(
-        WrapperBuild(
-            requires={"k8s.io/kubernetes": git_version},
-            replaces={module: f"{module} v0.{minor}.{version.split('.')[2]}" for module in staging},
-            packages={
-                name: f"k8s.io/kubernetes/cmd/{name}"
-                for name in (
-                    "kube-apiserver",
-                    "kube-controller-manager",
-                    "kube-scheduler",
-                    "kubectl",
-                )
-            },
-            variables=variables,
+        _kubernetes_build(
+            ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
         ),
         out,
+    )
+
+
+def _kubernetes_node(out: Path) -> None:
+    """kubelet and kube-proxy, plus the pod sandbox's `pause` program from the same source."""
+    gobuild.build_wrapped(_kubernetes_build(("kubelet", "kube-proxy")), out)
+    source = gobuild.module_dir("k8s.io/kubernetes", f"v{versions.KUBERNETES}")
+    subprocess.run(
+        [
+            "gcc",
+            "-Os",
+            "-static",
+            "-Wall",
+            f'-DVERSION="v{versions.KUBERNETES}"',
+            "-o",
+            str(out / "pause"),
+            str(source / "build" / "pause" / "linux" / "pause.c"),
+        ],
+        check=True,
+    )
+
+
+def _containerd(out: Path) -> None:
+    """containerd, its runc shim and ctr; no CGO, so the storage drivers that need it are off."""
+    for binary in ("containerd", "containerd-shim-runc-v2", "ctr"):
+        gobuild.go_install(
+            f"github.com/containerd/containerd/v2/cmd/{binary}",
+            f"v{versions.CONTAINERD}",
+            out / binary,
+            {"github.com/containerd/containerd/v2/version.Version": f"v{versions.CONTAINERD}"},
+            tags=("no_btrfs", "no_devmapper", "no_zfs"),
+        )
+
+
+def _coredns(out: Path) -> None:
+    gobuild.go_install(
+        "github.com/coredns/coredns", f"v{versions.COREDNS}", out / "coredns", {}
+    )
+
+
+def _metrics_server(out: Path) -> None:
+    gobuild.go_install(
+        "sigs.k8s.io/metrics-server/cmd/metrics-server",
+        f"v{versions.METRICS_SERVER}",
+        out / "metrics-server",
+        {"k8s.io/client-go/pkg/version.gitVersion": f"v{versions.METRICS_SERVER}"},
+    )
+
+
+def _registry(out: Path) -> None:
+    gobuild.go_install(
+        "github.com/distribution/distribution/v3/cmd/registry",
+        f"v{versions.DISTRIBUTION}",
+        out / "registry",
+        {"github.com/distribution/distribution/v3/version.version": f"v{versions.DISTRIBUTION}"},
     )
 
 
@@ -256,7 +299,6 @@ def _required_version(module_root: Path, module: str) -> str:
 TOOLS: tuple[Tool, ...] = (
     Tool("helm3", versions.HELM3, ("helm",), _helm3),
     Tool("helm4", versions.HELM4, ("helm4",), _helm4),
-    Tool("kwok", versions.KWOK, ("kwok", "kwokctl"), _kwok),
     Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score),
     Tool("etcd", versions.ETCD, ("etcd",), _etcd),
     Tool(
@@ -265,6 +307,21 @@ TOOLS: tuple[Tool, ...] = (
         ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
         _kubernetes,
     ),
+    Tool(
+        "kubernetes-node",
+        versions.KUBERNETES,
+        ("kubelet", "kube-proxy", "pause"),
+        _kubernetes_node,
+    ),
+    Tool(
+        "containerd",
+        versions.CONTAINERD,
+        ("containerd", "containerd-shim-runc-v2", "ctr"),
+        _containerd,
+    ),
+    Tool("coredns", versions.COREDNS, ("coredns",), _coredns),
+    Tool("registry", versions.DISTRIBUTION, ("registry",), _registry),
+    Tool("metrics-server", versions.METRICS_SERVER, ("metrics-server",), _metrics_server),
     Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi),
     Tool(
         "pulumi-language-python",

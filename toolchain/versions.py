@@ -4,10 +4,18 @@ from typing import Final
 
 KUBERNETES: Final = "1.36.3"
 ETCD: Final = "3.6.16"
-KWOK: Final = "0.8.0"
 HELM3: Final = "3.22.0"
 HELM4: Final = "4.3.1"
 KUBE_SCORE: Final = "1.20.0"
+
+# The real node of the local cluster: kubelet and kube-proxy are KUBERNETES; these run beside.
+# containerd 2.3+ needs a newer Go than 1.26.8; 2.2 is the newest line that builds here.
+CONTAINERD: Final = "2.2.9"
+COREDNS: Final = "1.14.7"
+# CNCF Distribution: the local cluster's OCI registry.
+DISTRIBUTION: Final = "3.1.2"
+# Resource metrics (`kubectl top`, the HPA) of the local cluster.
+METRICS_SERVER: Final = "0.8.0"
 
 # The CLI and the Python SDK (pyproject.toml) share one version.
 PULUMI: Final = "3.260.0"

@@ -1,60 +1,129 @@
-"""The local control plane starts, runs a Deployment on simulated nodes, and stops cleanly."""
+"""The local cluster: a Ready real node, pods that really run, cluster DNS and Services, and a
+`down` that leaves nothing behind on the host.
+
+The tests share the session's cluster; the last one stops it, checks every kind of leftover,
+and starts it again for the layers after this one.
+"""
 
 import json
-from collections.abc import Iterator
+import random
+import socket
+import ssl
+import struct
+from pathlib import Path
 
 import pytest
 
-from localcluster import LocalCluster
+from localcluster import LocalCluster, host
+from localcluster.configs import PAUSE_IMAGE
+from localcluster.layout import BRIDGE, DNS_SERVICE_IP, KUBERNETES_SERVICE_IP, NODE_IP
+from localcluster.processes import wait_for
+from toolchain import versions
 
 pytestmark = pytest.mark.cluster
 
-DEPLOYMENT = {
-    "apiVersion": "apps/v1",
-    "kind": "Deployment",
-    "metadata": {"name": "probe", "namespace": "default"},
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "sandbox-probe", "namespace": "default"},
     "spec": {
-        "replicas": 2,
-        "selector": {"matchLabels": {"app": "probe"}},
-        "template": {
-            "metadata": {"labels": {"app": "probe"}},
-            "spec": {"containers": [{"name": "probe", "image": "localhost/probe:1"}]},
-        },
+        "containers": [{"name": "pause", "image": PAUSE_IMAGE}],
+        "terminationGracePeriodSeconds": 1,
     },
 }
 
 
 @pytest.fixture(scope="module")
-def lifecycle_cluster() -> Iterator[LocalCluster]:
-    """A second, short-lived cluster, so stopping it does not disturb the session's one."""
-    cluster = LocalCluster(name="lifecycle-test", nodes=1)
-    cluster.kubeconfig_path = cluster.kubeconfig_path.with_name("lifecycle-test.yaml")
-    cluster.up()
-    yield cluster
-    cluster.down()
+def cluster(local_cluster: Path) -> LocalCluster:
+    return LocalCluster()
 
 
-def test_nodes_are_ready(lifecycle_cluster: LocalCluster) -> None:
-    nodes = json.loads(lifecycle_cluster.kubectl("get", "nodes", "-o", "json"))["items"]
-    assert len(nodes) == 1
-    conditions = {c["type"]: c["status"] for c in nodes[0]["status"]["conditions"]}
+def dns_query(name: str, server: str, port: int = 53) -> tuple[int, list[str]]:
+    """One A query over UDP: (response code, IPv4 answers). Stdlib only, no resolver config."""
+    query_id = random.randrange(1 << 16)
+    question = b"".join(bytes([len(label)]) + label.encode() for label in name.split(".")) + b"\0"
+    packet = struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + question + b"\0\1\0\1"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(5)
+        udp.sendto(packet, (server, port))
+        reply = udp.recv(4096)
+    answer_id, flags, _, count = struct.unpack(">HHHH", reply[:8])
+    assert answer_id == query_id
+    offset = 12 + len(question) + 4
+    addresses = []
+    for _ in range(count):
+        # Answers name the question by a compression pointer (2 bytes) in CoreDNS's replies.
+        kind, _, _, length = struct.unpack(">HHIH", reply[offset + 2 : offset + 12])
+        data = reply[offset + 12 : offset + 12 + length]
+        if kind == 1:
+            addresses.append(socket.inet_ntoa(data))
+        offset += 12 + length
+    return flags & 0xF, addresses
+
+
+def test_the_node_is_real_and_ready(cluster: LocalCluster) -> None:
+    node = json.loads(cluster.kubectl("get", "node", cluster.layout.node_name, "-o", "json"))
+    info = node["status"]["nodeInfo"]
+    assert info["kubeletVersion"] == f"v{versions.KUBERNETES}"
+    assert info["containerRuntimeVersion"] == f"containerd://{versions.CONTAINERD}"
+    conditions = {c["type"]: c["status"] for c in node["status"]["conditions"]}
     assert conditions["Ready"] == "True"
+    assert {"type": "InternalIP", "address": NODE_IP} in node["status"]["addresses"]
+    # The only node: every pod the cluster schedules runs here.
+    assert len(json.loads(cluster.kubectl("get", "nodes", "-o", "json"))["items"]) == 1
 
 
-def test_deployment_becomes_available_on_simulated_nodes(lifecycle_cluster: LocalCluster) -> None:
-    manifest = lifecycle_cluster.kubeconfig_path.with_name("probe-deployment.json")
-    manifest.write_text(json.dumps(DEPLOYMENT))
-    lifecycle_cluster.kubectl("apply", "-f", str(manifest))
-    lifecycle_cluster.kubectl(
-        "rollout", "status", "deployment/probe", "-n", "default", "--timeout=120s"
-    )
-    status = json.loads(lifecycle_cluster.kubectl("get", "deployment", "probe", "-o", "json"))
-    assert status["spec"]["template"]["spec"]["containers"][0]["image"] == "localhost/probe:1"
-    assert status["status"]["availableReplicas"] == 2
+def test_a_pod_runs_a_container_pulled_from_the_cluster_registry(cluster: LocalCluster) -> None:
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(POD))
+    try:
+        cluster.kubectl("wait", "--for=condition=Ready", "pod/sandbox-probe", "--timeout=90s")
+        pod = json.loads(cluster.kubectl("get", "pod", "sandbox-probe", "-o", "json"))
+        status = pod["status"]["containerStatuses"][0]
+        assert status["containerID"].startswith("containerd://")
+        assert status["imageID"].startswith(PAUSE_IMAGE.rsplit(":", 1)[0] + "@sha256:")
+        assert pod["status"]["podIP"].startswith("10.244.0.")
+        assert BRIDGE in host.cluster_interfaces() and len(host.cluster_interfaces()) >= 2
+    finally:
+        cluster.kubectl("delete", "pod", "sandbox-probe", "--wait=true", "--timeout=60s")
 
 
-def test_down_leaves_no_process(lifecycle_cluster: LocalCluster) -> None:
-    assert lifecycle_cluster.processes(), "the running cluster should have processes"
-    lifecycle_cluster.down()
-    assert lifecycle_cluster.processes() == []
-    assert not lifecycle_cluster.is_running()
+def test_cluster_dns_answers_cluster_names_and_nothing_else() -> None:
+    rcode, addresses = dns_query("kubernetes.default.svc.cluster.local", DNS_SERVICE_IP)
+    assert (rcode, addresses) == (0, [KUBERNETES_SERVICE_IP])
+    # No forwarding: an outside name is never looked up elsewhere.
+    rcode, addresses = dns_query("example.com", NODE_IP)
+    assert rcode != 0 and addresses == []
+
+
+def test_a_service_address_reaches_its_endpoint_through_kube_proxy() -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+    def api_server_answers() -> bool:
+        try:
+            with (
+                socket.create_connection((KUBERNETES_SERVICE_IP, 443), timeout=2) as raw,
+                context.wrap_socket(raw) as tls,
+            ):
+                return tls.version() is not None
+        except OSError:
+            return False
+
+    # kube-proxy writes a Service's rules about a second after it sees it.
+    assert wait_for(api_server_answers, timeout=30)
+
+
+def test_down_leaves_nothing_behind_and_up_starts_again(cluster: LocalCluster) -> None:
+    assert cluster.processes(), "the running cluster should have processes"
+    cluster.down()
+    assert cluster.processes() == []
+    assert host.mounts_under((cluster.layout.root, cluster.layout.run)) == []
+    assert host.cluster_interfaces() == []
+    assert host.kube_chains() == []
+    assert host.cluster_cgroups() == []
+    assert not cluster.layout.root.exists() and not cluster.layout.run.exists()
+    assert cluster.leftovers() == []
+    assert not cluster.is_running()
+    cluster.up()
+    assert cluster.is_running()

@@ -28,14 +28,25 @@ def run(*command: str, env: dict[str, str] | None = None) -> str:
         ("helm", f'Version:"v{versions.HELM3}"'),
         ("helm4", f'Version:"v{versions.HELM4}"'),
         ("pulumi", f"v{versions.PULUMI}"),
-        ("kwokctl", f"v{versions.KWOK}"),
         ("kube-apiserver", f"Kubernetes v{versions.KUBERNETES}"),
+        ("kubelet", f"Kubernetes v{versions.KUBERNETES}"),
+        ("kube-proxy", f"Kubernetes v{versions.KUBERNETES}"),
         ("etcd", f"etcd Version: {versions.ETCD}"),
+        ("containerd", f"containerd github.com/containerd/containerd/v2 v{versions.CONTAINERD}"),
+        ("ctr", f"ctr github.com/containerd/containerd/v2 v{versions.CONTAINERD}"),
+        ("coredns", f"CoreDNS-{versions.COREDNS}"),
+        ("registry", f"v{versions.DISTRIBUTION}"),
     ],
 )
 def test_tool_reports_pinned_version(binary: str, expected: str) -> None:
-    flag = "version" if binary in {"helm", "helm4", "pulumi"} else "--version"
-    assert expected in run(str(bin_dir() / binary), flag)
+    flag = {"helm": "version", "helm4": "version", "pulumi": "version", "coredns": "-version"}
+    assert expected in run(str(bin_dir() / binary), flag.get(binary, "--version"))
+
+
+def test_pause_is_a_static_program_built_from_the_kubelet_source() -> None:
+    output = run("file", "--dereference", str(bin_dir() / "pause"))
+    assert "statically linked" in output
+    assert f"pause.c v{versions.KUBERNETES}" in run(str(bin_dir() / "pause"), "-v")
 
 
 def test_helm3_defaults_to_the_pinned_kubernetes_version() -> None:
