@@ -16,11 +16,12 @@ from envconfig import REPO_ROOT
 from imagebuild.record import ImageInfo
 
 CHART_DIR = REPO_ROOT / "chart"
+VALUES_FILE = CHART_DIR / "values.yaml"
 
 
 def chart_defaults() -> dict[str, Any]:
     """chart/values.yaml: every value the chart reads, with its documented default."""
-    return dict(yaml.safe_load((CHART_DIR / "values.yaml").read_text()))
+    return dict(yaml.safe_load(VALUES_FILE.read_text()))
 
 
 def release_values(
