@@ -1,7 +1,7 @@
 """The image under podman exactly as the chart's Deployment runs it (kwok only simulates pods).
 
-The values are the local environment's chart section plus what the Pulumi program injects
-(infra.release.release_values): the image pinned by the record's digest and the model version.
+The values are the ones the Pulumi program releases for the local environment
+(infra.values.release_values): the image pinned by the record's digest and the model version.
 """
 
 import os
