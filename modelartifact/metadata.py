@@ -76,11 +76,13 @@ def read_metadata(version_dir: Path) -> ModelMetadata:
     """Parse and validate a version directory's metadata.json; errors name the file and key."""
     path = version_dir / METADATA_FILE
     try:
-        return ModelMetadata.model_validate(json.loads(path.read_text()))
+        content = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        if isinstance(error, ValidationError):
-            raise ArtifactError(_describe(path, error)) from None
         raise ArtifactError(f"{path}: cannot read metadata: {error}") from None
+    try:
+        return ModelMetadata.model_validate(content)
+    except ValidationError as error:
+        raise ArtifactError(_describe(path, error)) from None
 
 
 def write_metadata(version_dir: Path, metadata: ModelMetadata) -> Path:
