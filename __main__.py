@@ -4,6 +4,7 @@ import pulumi
 
 from infra.cluster import Cluster
 from infra.config import load_settings
+from infra.gke_https import gateway_values
 from infra.release import Release, ReleaseArgs
 
 settings = load_settings()
@@ -14,7 +15,8 @@ release = Release(
     "image-classifier",
     ReleaseArgs(
         config=settings.release,
-        chart_values=settings.chart_values,
+        # On GKE with `https`, the chart's Gateway gets the names of what GkeCluster created.
+        chart_values=gateway_values(settings.chart_values, settings.cluster, settings.stack),
         image=settings.image,
         auth_token=settings.auth_token,
     ),

@@ -4,13 +4,21 @@ Every error names the key and the `environments/Pulumi.<stack>.yaml` file to edi
 person can fix the stack file without reading this program.
 """
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from envconfig import PROJECT
 from imagebuild.record import ImageInfo, RecordError, load_record, record_path
@@ -39,6 +47,51 @@ class ExistingClusterConfig(_Section):
     context: str | None = Field(default=None, description="kubeconfig context to use")
 
 
+def _cidr(value: str) -> str:
+    """A network in CIDR notation with no host bits set, normalised (`10.0.0.0/8`)."""
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a network in CIDR notation ({error})") from None
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+_HOSTNAME = r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+class AuthorizedNetwork(_Section):
+    """A source range allowed to reach the cluster's control plane."""
+
+    cidrBlock: Cidr
+    displayName: str = Field(min_length=1, max_length=100, description="who uses this range")
+
+
+class GkeHttpsConfig(_Section):
+    """HTTPS in front of the release: a GKE Gateway with a Google-managed certificate."""
+
+    host: str = Field(
+        pattern=_HOSTNAME, max_length=253, description="DNS name clients use, e.g. api.example.com"
+    )
+    loadBalancer: Literal["external", "internal"] = Field(
+        description="external: global Application LB; internal: regional, VPC-only"
+    )
+    sourceRanges: list[Cidr] = Field(
+        default_factory=list, description="external only: Cloud Armor admits only these"
+    )
+    proxyOnlyCidr: Cidr = Field(
+        default="10.40.0.0/23", description="internal only: the regional proxies' subnet"
+    )
+
+    @model_validator(mode="after")
+    def _ranges_need_external(self) -> "GkeHttpsConfig":
+        if self.sourceRanges and self.loadBalancer == "internal":
+            raise ValueError(
+                "sourceRanges applies to loadBalancer: external only (an internal load "
+                "balancer is reachable from the VPC alone); remove it"
+            )
+        return self
+
+
 class GkeClusterConfig(_Section):
     """A GKE cluster in its own VPC, with one autoscaled node pool."""
 
@@ -49,16 +102,44 @@ class GkeClusterConfig(_Section):
     minNodes: int = Field(ge=1, description="fewest nodes per zone")
     maxNodes: int = Field(ge=1, description="most nodes per zone")
     diskSizeGb: int = Field(default=50, ge=10)
-    subnetCidr: str = "10.10.0.0/20"
-    podsCidr: str = "10.20.0.0/16"
-    servicesCidr: str = "10.30.0.0/20"
+    subnetCidr: Cidr = "10.10.0.0/20"
+    podsCidr: Cidr = "10.20.0.0/16"
+    servicesCidr: Cidr = "10.30.0.0/20"
+    masterCidr: Cidr = Field(default="172.16.0.0/28", description="control plane's /28")
+    masterAuthorizedNetworks: list[AuthorizedNetwork] = Field(
+        min_length=1, description="the only sources that may reach the control plane"
+    )
+    privateEndpoint: bool = Field(
+        default=False,
+        description="control plane on its internal address only (deploy from the VPC)",
+    )
     releaseChannel: Literal["RAPID", "REGULAR", "STABLE"] = "REGULAR"
     protect: bool = Field(default=False, description="refuse to delete the cluster and network")
+    https: GkeHttpsConfig | None = Field(default=None, description="HTTPS Gateway in front")
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> "GkeClusterConfig":
         if self.minNodes > self.maxNodes:
             raise ValueError(f"minNodes ({self.minNodes}) exceeds maxNodes ({self.maxNodes})")
+        return self
+
+    @model_validator(mode="after")
+    def _ranges_apart(self) -> "GkeClusterConfig":
+        if ipaddress.ip_network(self.masterCidr).prefixlen != 28:
+            raise ValueError(f"masterCidr ({self.masterCidr}) must be a /28, as GKE requires")
+        ranges = {
+            "subnetCidr": self.subnetCidr,
+            "podsCidr": self.podsCidr,
+            "servicesCidr": self.servicesCidr,
+            "masterCidr": self.masterCidr,
+        }
+        if self.https is not None and self.https.loadBalancer == "internal":
+            ranges["https.proxyOnlyCidr"] = self.https.proxyOnlyCidr
+        named = [(key, ipaddress.ip_network(value)) for key, value in ranges.items()]
+        for index, (key, network) in enumerate(named):
+            for other_key, other in named[index + 1 :]:
+                if network.overlaps(other):
+                    raise ValueError(f"{key} ({network}) overlaps {other_key} ({other})")
         return self
 
 

@@ -95,7 +95,10 @@ class Release(pulumi.ComponentResource):
     def _endpoint(
         self, args: ReleaseArgs, values: dict[str, Any], provider: k8s.Provider
     ) -> pulumi.Output[str]:
-        """In-cluster URL for ClusterIP; the load balancer's address for LoadBalancer."""
+        """https://host behind the Gateway; else the ClusterIP URL or the load balancer address."""
+        gateway = values.get("gateway") or {}
+        if gateway.get("enabled"):
+            return pulumi.Output.from_input(f"https://{gateway['host']}")
         service = self.helm_release.resource_names.apply(service_name)
         namespace = args.config.namespace
         # The values are complete (chart defaults included): this is the port Helm rendered.

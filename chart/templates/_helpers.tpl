@@ -203,3 +203,29 @@ periodSeconds: {{ .probe.periodSeconds }}
 failureThreshold: {{ .probe.failureThreshold }}
 timeoutSeconds: {{ .probe.timeoutSeconds }}
 {{- end }}
+
+{{/*
+Fails the render unless an enabled Gateway has a host, the certificate source its class takes,
+and a ClusterIP Service (anything else would publish plain HTTP beside the HTTPS Gateway).
+*/}}
+{{- define "image-classifier.validateGateway" -}}
+{{- with .Values.gateway }}
+{{- if .enabled }}
+{{- if not .host }}
+{{- fail "gateway.enabled is true but gateway.host is empty: set the DNS name clients use" }}
+{{- end }}
+{{- if and (eq .className "gke-l7-global-external-managed") (not .certificateMap) }}
+{{- fail "gateway.className gke-l7-global-external-managed takes its certificate from gateway.certificateMap, which is empty" }}
+{{- end }}
+{{- if and (eq .className "gke-l7-rilb") (not .certificates) }}
+{{- fail "gateway.className gke-l7-rilb takes its certificates from gateway.certificates, which is empty" }}
+{{- end }}
+{{- if and (eq .className "gke-l7-rilb") .certificateMap }}
+{{- fail "gateway.certificateMap applies to gke-l7-global-external-managed only; gke-l7-rilb takes gateway.certificates" }}
+{{- end }}
+{{- if ne $.Values.service.type "ClusterIP" }}
+{{- fail (printf "gateway.enabled serves HTTPS, but service.type %s would publish plain HTTP beside it: set service.type ClusterIP" $.Values.service.type) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

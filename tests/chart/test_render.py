@@ -46,8 +46,9 @@ class Shape:
 SHAPES = {
     "local": Shape(1, None, None, "ClusterIP", None),
     "dev": Shape(2, None, 1, "ClusterIP", None),
-    "staging": Shape(None, (3, 6), 1, "LoadBalancer", "image-classifier-auth"),
-    "prod": Shape(None, (3, 12), 2, "LoadBalancer", f"{FULLNAME}-auth"),
+    # Reached through the HTTPS Gateway only (tests/chart/test_gateway.py).
+    "staging": Shape(None, (3, 6), 1, "ClusterIP", "image-classifier-auth"),
+    "prod": Shape(None, (3, 12), 2, "ClusterIP", f"{FULLNAME}-auth"),
 }
 
 

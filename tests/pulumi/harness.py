@@ -77,6 +77,9 @@ class _Mocks(pulumi.runtime.Mocks):
                 endpoint="203.0.113.10",
                 masterAuth={"clusterCaCertificate": "Q0EK"},
             )
+        elif args.typ == "gcp:serviceaccount/account:Account":
+            email = f"{args.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com"
+            outputs.update(email=email, member=f"serviceAccount:{email}")
         elif args.typ == "kubernetes:core/v1:Service":
             outputs["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}}
         return f"{args.name}-id", outputs

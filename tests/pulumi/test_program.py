@@ -25,6 +25,15 @@ GKE_CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 SECRETS = {"prod": {"authToken": "prod-token"}}
+GKE_STACKS = [
+    s for s in known_environments() if stack_config(s)[f"{PROJECT}:cluster"]["kind"] == "gke"
+]
+ACCOUNT = "gcp:serviceaccount/account:Account"
+IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
+CERTIFICATE_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 
 
 @pytest.fixture
@@ -113,7 +122,8 @@ def test_stacks_differ_where_environments_should(tmp_path: Path, kubeconfig: Pat
     values = {s: deploy(s, tmp_path).one(RELEASE).inputs["values"] for s in known_environments()}
     assert values["local"]["replicaCount"] == 1
     assert values["prod"]["autoscaling"]["enabled"] is True
-    assert values["prod"]["service"]["type"] == "LoadBalancer"
+    assert values["prod"]["gateway"]["enabled"] is True
+    assert values["prod"].get("service", {}).get("type", "ClusterIP") == "ClusterIP"
     assert values["prod"]["auth"]["enabled"] is True
     assert values["local"].get("service", {}).get("type", "ClusterIP") == "ClusterIP"
 
@@ -147,8 +157,15 @@ def test_gke_node_pool_is_sized_from_the_stack_file(tmp_path: Path) -> None:
     assert secret and "server: https://203.0.113.10" in kubeconfig
 
 
-def test_load_balancer_endpoint_is_exported(tmp_path: Path) -> None:
-    endpoint, _ = resolve(deploy("prod", tmp_path).program["release"].endpoint)
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_gateway_endpoint_is_exported(stack: str, tmp_path: Path) -> None:
+    endpoint, _ = resolve(deploy(stack, tmp_path).program["release"].endpoint)
+    assert endpoint == f"https://{stack_config(stack)[f'{PROJECT}:cluster']['https']['host']}"
+
+
+def test_load_balancer_endpoint_is_exported(tmp_path: Path, kubeconfig: Path) -> None:
+    chart = {"service": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["10.0.0.0/8"]}}
+    endpoint, _ = resolve(deploy("dev", tmp_path, chart=chart).program["release"].endpoint)
     assert endpoint == "http://203.0.113.20:80"
 
 
@@ -184,6 +201,194 @@ def test_bad_config_names_the_key_and_the_stack_file(
     assert expected in str(raised.value)
     if "imageRecord" not in change:
         assert f"environments/Pulumi.{stack}.yaml" in str(raised.value)
+
+
+def gke(stack: str) -> dict[str, Any]:
+    """The stack file's GKE cluster section."""
+    return dict(stack_config(stack)[f"{PROJECT}:cluster"])
+
+
+def test_gke_stacks_exist() -> None:
+    assert set(GKE_STACKS) == {"staging", "prod"}
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_gke_cluster_is_hardened(stack: str, tmp_path: Path) -> None:
+    cluster = deploy(stack, tmp_path).one(GKE_CLUSTER).inputs
+    config = gke(stack)
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"  # NetworkPolicy enforced
+    assert cluster["privateClusterConfig"] == {
+        "enablePrivateNodes": True,
+        "enablePrivateEndpoint": config.get("privateEndpoint", False),
+        "masterIpv4CidrBlock": "172.16.0.0/28",
+    }
+    assert cluster["masterAuthorizedNetworksConfig"] == {
+        "cidrBlocks": config["masterAuthorizedNetworks"],
+        "gcpPublicCidrsAccessEnabled": False,
+        "privateEndpointEnforcementEnabled": True,
+    }
+    assert cluster["enableShieldedNodes"] is True
+    assert cluster["enableLegacyAbac"] is False
+    assert cluster["masterAuth"]["clientCertificateConfig"]["issueClientCertificate"] is False
+    assert cluster["workloadIdentityConfig"]["workloadPool"] == f"{config['project']}.svc.id.goog"
+    assert cluster["gatewayApiConfig"]["channel"] == "CHANNEL_STANDARD"
+
+
+def test_staging_control_plane_is_private_and_prod_public_endpoint_is_restricted() -> None:
+    assert gke("staging")["privateEndpoint"] is True
+    assert "privateEndpoint" not in gke("prod")
+    assert [n["cidrBlock"] for n in gke("prod")["masterAuthorizedNetworks"]] == ["198.51.100.0/28"]
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_gke_nodes_use_a_least_privilege_account(stack: str, tmp_path: Path) -> None:
+    recording = deploy(stack, tmp_path)
+    account = recording.one(ACCOUNT)
+    email = f"{account.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com"
+    bindings = recording.of_type(IAM_MEMBER)
+    assert sorted(b.inputs["role"] for b in bindings) == [
+        "roles/artifactregistry.reader",
+        "roles/logging.logWriter",
+        "roles/monitoring.metricWriter",
+        "roles/monitoring.viewer",
+        "roles/stackdriver.resourceMetadata.writer",
+    ]
+    for binding in bindings:
+        assert binding.inputs["member"] == f"serviceAccount:{email}"
+        assert binding.inputs["project"] == gke(stack)["project"]
+    # The removed default pool boots once too: it gets the same identity as the real one.
+    pool = recording.one(NODE_POOL).inputs["nodeConfig"]
+    default_pool = recording.one(GKE_CLUSTER).inputs["nodeConfig"]
+    for node_config in (pool, default_pool):
+        assert node_config["serviceAccount"] == email
+        assert node_config["shieldedInstanceConfig"] == {
+            "enableSecureBoot": True,
+            "enableIntegrityMonitoring": True,
+        }
+        assert node_config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        scopes = node_config["oauthScopes"]
+        assert "https://www.googleapis.com/auth/cloud-platform" not in scopes
+        assert "https://www.googleapis.com/auth/devstorage.read_only" in scopes
+
+
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_private_nodes_reach_google_apis_without_nat(stack: str, tmp_path: Path) -> None:
+    recording = deploy(stack, tmp_path)
+    [nodes_subnet] = [s for s in recording.of_type(SUBNETWORK) if "purpose" not in s.inputs]
+    assert nodes_subnet.inputs["privateIpGoogleAccess"] is True
+    assert recording.of_type("gcp:compute/routerNat:RouterNat") == []
+
+
+def test_prod_https_is_a_global_external_gateway_admitting_only_its_ranges(
+    tmp_path: Path,
+) -> None:
+    recording = deploy("prod", tmp_path)
+    https = gke("prod")["https"]
+    gateway = recording.one(RELEASE).inputs["values"]["gateway"]
+    assert not gateway.get("certificates")
+    assert contains(
+        gateway,
+        {
+            "enabled": True,
+            "className": "gke-l7-global-external-managed",
+            "host": https["host"],
+            "addressName": recording.one("gcp:compute/globalAddress:GlobalAddress").inputs["name"],
+            "certificateMap": recording.one(CERTIFICATE_MAP).inputs["name"],
+            "sslPolicy": recording.one("gcp:compute/sSLPolicy:SSLPolicy").inputs["name"],
+            "securityPolicy": recording.one(SECURITY_POLICY).inputs["name"],
+        },
+    )
+    assert recording.one(CERTIFICATE).inputs["managed"]["domains"] == [https["host"]]
+    entry = recording.one("gcp:certificatemanager/certificateMapEntry:CertificateMapEntry")
+    assert entry.inputs["hostname"] == https["host"]
+    ssl = recording.one("gcp:compute/sSLPolicy:SSLPolicy").inputs
+    assert (ssl["minTlsVersion"], ssl["profile"]) == ("TLS_1_2", "MODERN")
+    rules = sorted(recording.one(SECURITY_POLICY).inputs["rules"], key=lambda r: r["priority"])
+    assert [(r["action"], r["match"]["config"]["srcIpRanges"]) for r in rules] == [
+        ("allow", https["sourceRanges"]),
+        ("deny(403)", ["*"]),
+    ]
+    assert recording.of_type("gcp:compute/address:Address") == []
+
+
+def test_staging_https_is_an_internal_gateway_with_a_regional_certificate(
+    tmp_path: Path,
+) -> None:
+    recording = deploy("staging", tmp_path)
+    https = gke("staging")["https"]
+    gateway = recording.one(RELEASE).inputs["values"]["gateway"]
+    certificate = recording.one(CERTIFICATE).inputs
+    address = recording.one("gcp:compute/address:Address").inputs
+    assert not gateway.get("certificateMap") and not gateway.get("securityPolicy")
+    assert contains(
+        gateway,
+        {
+            "enabled": True,
+            "className": "gke-l7-rilb",
+            "host": https["host"],
+            "addressName": address["name"],
+            "certificates": [certificate["name"]],
+            "sslPolicy": recording.one("gcp:compute/regionSslPolicy:RegionSslPolicy").inputs[
+                "name"
+            ],
+        },
+    )
+    assert address["addressType"] == "INTERNAL"
+    assert certificate["location"] == gke("staging")["region"]
+    [proxy_subnet] = [s for s in recording.of_type(SUBNETWORK) if "purpose" in s.inputs]
+    assert (proxy_subnet.inputs["purpose"], proxy_subnet.inputs["role"]) == (
+        "REGIONAL_MANAGED_PROXY",
+        "ACTIVE",
+    )
+    assert recording.of_type(SECURITY_POLICY) == []
+    assert recording.of_type(CERTIFICATE_MAP) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"masterAuthorizedNetworks": [{"cidrBlock": "10.0.0.1/8", "displayName": "x"}]},
+            "cluster.masterAuthorizedNetworks.0.cidrBlock: Value error, '10.0.0.1/8' is not a "
+            "network in CIDR notation",
+        ),
+        ({"masterAuthorizedNetworks": []}, "cluster.masterAuthorizedNetworks: List should have"),
+        (
+            {"masterCidr": "10.10.0.0/28"},
+            "subnetCidr (10.10.0.0/20) overlaps masterCidr (10.10.0.0/28)",
+        ),
+        ({"masterCidr": "172.16.0.0/24"}, "masterCidr (172.16.0.0/24) must be a /28"),
+        (
+            {
+                "https": {
+                    "host": "a.example.com",
+                    "loadBalancer": "internal",
+                    "sourceRanges": ["10.0.0.0/8"],
+                }
+            },
+            "sourceRanges applies to loadBalancer: external only",
+        ),
+        (
+            {
+                "https": {
+                    "host": "a.example.com",
+                    "loadBalancer": "external",
+                    "sourceRanges": ["any"],
+                }
+            },
+            "cluster.https.sourceRanges.0: Value error, 'any' is not a network",
+        ),
+        ({"https": {"host": "Not A Host", "loadBalancer": "external"}}, "cluster.https.host"),
+    ],
+    ids=["host-bits", "no-networks", "overlap", "not-28", "internal-ranges", "bad-range", "host"],
+)
+def test_bad_gke_config_names_the_key_and_the_stack_file(
+    change: dict[str, Any], expected: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        deploy("staging", tmp_path, cluster={**gke("staging"), **change})
+    assert expected in str(raised.value)
+    assert "environments/Pulumi.staging.yaml" in str(raised.value)
 
 
 @pytest.mark.parametrize(
