@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-OPEN_RANGES = {"0.0.0.0/0", "::/0"}
 
 Rule = Callable[[Mapping[str, Any]], list[str]]
 
@@ -36,22 +35,7 @@ def resource_limits_set(values: Mapping[str, Any]) -> list[str]:
     return [f"{key} is not set" for key in missing]
 
 
-def no_open_load_balancer(values: Mapping[str, Any]) -> list[str]:
-    """A LoadBalancer Service must name the source ranges allowed in, and not the whole net."""
-    service = values.get("service") or {}
-    if service.get("type") != "LoadBalancer":
-        return []
-    ranges = list(service.get("loadBalancerSourceRanges") or [])
-    if not ranges:
-        return ["service.type is LoadBalancer but service.loadBalancerSourceRanges is empty"]
-    open_ranges = sorted(OPEN_RANGES.intersection(ranges))
-    if open_ranges:
-        return [f"service.loadBalancerSourceRanges opens the service to {', '.join(open_ranges)}"]
-    return []
-
-
 RULES: dict[str, Rule] = {
     "image-pinned-by-digest": image_pinned_by_digest,
     "resource-limits-set": resource_limits_set,
-    "no-open-load-balancer": no_open_load_balancer,
 }

@@ -37,15 +37,8 @@ def test_committed_stacks_comply(stack: str) -> None:
             "resource-limits-set",
             "limits.cpu is not set",
         ),
-        ({"service": {"type": "LoadBalancer"}}, {}, "no-open-load-balancer", "is empty"),
-        (
-            {"service": {"type": "LoadBalancer", "loadBalancerSourceRanges": ["0.0.0.0/0"]}},
-            {},
-            "no-open-load-balancer",
-            "opens the service to 0.0.0.0/0",
-        ),
     ],
-    ids=["no-digest", "short-digest", "no-limits", "lb-no-ranges", "lb-open"],
+    ids=["no-digest", "short-digest", "no-limits"],
 )
 def test_violations_are_reported(
     chart: dict[str, Any], replaced: dict[str, Any], rule: str, message: str
