@@ -24,6 +24,7 @@ CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 LIMITS = PrefixLimits()
+WHITELIST = "nginx.ingress.kubernetes.io/whitelist-source-range"
 
 
 def problems(recording: Recording, resource_type: str, patch: Mapping[str, Any]) -> list[str]:
@@ -107,9 +108,7 @@ VIOLATIONS: list[Any] = [
                 "ingress": {
                     "enabled": True,
                     "hosts": [],
-                    "annotations": {
-                        "nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0.0/8,0.0.0.0/1"
-                    },
+                    "annotations": {WHITELIST: "10.0.0.0/8,0.0.0.0/1"},
                 }
             }
         },
@@ -269,6 +268,90 @@ def test_violation_is_reported(
 ) -> None:
     found = problems(recordings[stack], resource_type, patch)
     assert any(fragment in problem for problem in found), found
+
+
+# (rule, stack, resource type, patch): a compliant variant each rule must accept, beside the
+# committed stacks (test_committed_stacks_comply).
+COMPLIANT: list[Any] = [
+    pytest.param("no-open-load-balancer", "prod", RELEASE, _lb("10.0.0.0/8"), id="lb-narrow"),
+    pytest.param(
+        "https-only", "prod", RELEASE, {"values": {"service": {"type": "NodePort"}}}, id="nodeport"
+    ),
+    pytest.param(
+        "ingress-https",
+        "prod",
+        RELEASE,
+        {
+            "values": {
+                "ingress": {
+                    "enabled": True,
+                    "hosts": [{"host": "a.example.com"}],
+                    "tls": [{"secretName": "tls", "hosts": ["a.example.com"]}],
+                    "annotations": {WHITELIST: "10.0.0.0/8, 203.0.113.0/24"},
+                }
+            }
+        },
+        id="ingress-tls-narrow",
+    ),
+    pytest.param("gateway-https", "staging", RELEASE, {}, id="gateway-internal"),
+    pytest.param(
+        "cloud-armor-ranges",
+        "prod",
+        SECURITY_POLICY,
+        {
+            "rules": [
+                {
+                    "action": "allow",
+                    "priority": 1000,
+                    "match": {"config": {"srcIpRanges": ["2001:db8::/48"]}},
+                },
+                {"action": "deny(404)", "priority": 2147483647},
+            ]
+        },
+        id="armor-ipv6",
+    ),
+    pytest.param(
+        "gke-control-plane-authorized-networks",
+        "staging",
+        CLUSTER,
+        {"masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "10.0.0.0/8"}]}},
+        id="control-plane-private-block",
+    ),
+    *[
+        pytest.param(name, stack, CLUSTER, {}, id=f"{name}-{stack}")
+        for name in (
+            "gke-network-policy-enforced",
+            "gke-private-nodes",
+            "gke-cluster-hardened",
+            "gke-default-pool-identity",
+        )
+        for stack in ("prod", "staging")
+    ],
+    pytest.param(
+        "gke-node-pool-identity",
+        "prod",
+        NODE_POOL,
+        {"nodeConfig": {"shieldedInstanceConfig": {"enableIntegrityMonitoring": None}}},
+        id="pool-integrity-monitoring-default",
+    ),
+]
+
+
+def test_every_rule_has_a_compliant_case() -> None:
+    names = {name for rules in RULES_BY_TYPE.values() for name in rules}
+    assert {case.values[0] for case in COMPLIANT} == names
+
+
+@pytest.mark.parametrize(("rule", "stack", "resource_type", "patch"), COMPLIANT)
+def test_compliant_variant_passes(
+    rule: str,
+    stack: str,
+    resource_type: str,
+    patch: Mapping[str, Any],
+    recordings: dict[str, Recording],
+) -> None:
+    props = patched(recordings[stack].one(resource_type).inputs, patch)
+    assert RULES_BY_TYPE[resource_type][rule](subject(resource_type, props), LIMITS) == []
 
 
 @pytest.mark.parametrize(
