@@ -8,6 +8,8 @@ from typing import Any
 import yaml
 
 from envconfig import load_environment
+from infra.config import GkeClusterConfig
+from infra.gke_https import gateway_values
 from infra.values import CHART_DIR, release_values
 from tests.fixtures.image_record import sample_image
 from toolchain.paths import bin_dir
@@ -45,8 +47,13 @@ def helm(*args: str, binary: str = "helm", kubeconfig: Path | None = None) -> st
 
 
 def environment_values(environment: str) -> dict[str, Any]:
-    """The values the Pulumi program releases `environment` with (infra/values.py)."""
-    return release_values(load_environment(environment).chart, RELEASED_IMAGE, AUTH_TOKEN)
+    """The values the Pulumi program releases `environment` with (infra/values.py), the
+    Gateway's names included where a GKE stack asks for HTTPS (infra/gke_https.py)."""
+    stack = load_environment(environment)
+    chart = stack.chart
+    if stack.cluster.get("kind") == "gke":
+        chart = gateway_values(chart, GkeClusterConfig.model_validate(stack.cluster), environment)
+    return release_values(chart, RELEASED_IMAGE, AUTH_TOKEN)
 
 
 def write_values(values: dict[str, Any], directory: Path, name: str = "values") -> Path:

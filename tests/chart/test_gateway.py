@@ -6,8 +6,6 @@ from typing import Any
 import pytest
 
 from envconfig import known_environments, load_environment
-from infra.config import GkeClusterConfig
-from infra.gke_https import gateway_values
 from tests.chart.helm import (
     CHART_DIR,
     HELM_BINARIES,
@@ -43,8 +41,7 @@ GATEWAY_OBJECTS = {
 
 def released_on_gke(environment: str, directory: Path) -> Docs:
     """`environment` as the Pulumi program releases it, rendered for a GKE cluster."""
-    cluster = GkeClusterConfig.model_validate(load_environment(environment).cluster)
-    values = gateway_values(environment_values(environment), cluster, environment)
+    values = environment_values(environment)
     return manifests(template([write_values(values, directory, environment)], *GKE_APIS))
 
 
