@@ -159,6 +159,8 @@ class GkeHttpsFrontend(pulumi.ComponentResource):
                 name=names.address,
                 region=region,
                 address_type="INTERNAL",
+                # The Gateway controller may put one forwarding rule per listener on it.
+                purpose="SHARED_LOADBALANCER_VIP",
                 subnetwork=subnetwork.id,
                 opts=pulumi.ResourceOptions.merge(
                     child, pulumi.ResourceOptions(depends_on=[proxy_subnet])

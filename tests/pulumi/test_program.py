@@ -333,7 +333,7 @@ def test_staging_https_is_an_internal_gateway_with_a_regional_certificate(
             ],
         },
     )
-    assert address["addressType"] == "INTERNAL"
+    assert (address["addressType"], address["purpose"]) == ("INTERNAL", "SHARED_LOADBALANCER_VIP")
     assert certificate["location"] == gke("staging")["region"]
     [proxy_subnet] = [s for s in recording.of_type(SUBNETWORK) if "purpose" in s.inputs]
     assert (proxy_subnet.inputs["purpose"], proxy_subnet.inputs["role"]) == (
