@@ -62,7 +62,8 @@ def render_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
 
 
 class GkeCluster(pulumi.ComponentResource):
-    """Network, subnetwork, cluster without its default pool, and the project's node pool."""
+    """Network, node account, cluster without its default pool, its node pool, and the HTTPS
+    frontend when the stack asks for one (`https`: its outputs are this component's)."""
 
     network: gcp.compute.Network
     node_service_account: gcp.serviceaccount.Account
