@@ -63,7 +63,7 @@ def render_kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
 
 class GkeCluster(pulumi.ComponentResource):
     """Network, node account, cluster without its default pool, its node pool, and the HTTPS
-    frontend when the stack asks for one (`https`: its outputs are this component's)."""
+    frontend (`self.https`: its address and certificate DNS records) when the stack asks."""
 
     network: gcp.compute.Network
     node_service_account: gcp.serviceaccount.Account
