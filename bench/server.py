@@ -38,11 +38,13 @@ class Server:
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         """GET url+path."""
-        return requests.get(self.url + path, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return requests.get(self.url + path, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> requests.Response:
         """POST url+path."""
-        return requests.post(self.url + path, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return requests.post(self.url + path, **kwargs)
 
     def wait_until(self, path: str, status: int, timeout: float) -> float:
         """Poll `path` until it answers `status`; seconds waited, or AssertionError with the log."""

@@ -1,35 +1,23 @@
 """Admission control: each request has a deadline, and one that is already late is refused.
 
-REQUEST_DEADLINE_MS counts from the moment the whole request had arrived at the worker (the
-worker notes it with note_arrival() in the thread that runs the request; other servers count
+REQUEST_DEADLINE_MS counts from the moment the whole request had arrived at the worker (which
+notes it with arrival.note_arrival() in the thread that runs the request; under other servers,
 from the start of the handler). A request that waited for a thread for more than half of its
 deadline is answered 503 + Retry-After without doing any work: under overload the worker's
 queue then drains at the cost of a cheap answer per request, instead of growing until every
 request times out. The model call is bound by the same deadline (ModelRuntime.classify).
 """
 
-import threading
 import time
 
 from flask import Flask, request
 
+from service.arrival import take_arrival
 from service.runtime import overloaded
 
 DEADLINE_KEY = "service.deadline"
 # Probes and scrapes are never refused: a refused liveness probe would restart a busy pod.
 EXEMPT_BLUEPRINTS = frozenset({"health", "metrics"})
-_arrival = threading.local()
-
-
-def note_arrival(at: float) -> None:
-    """Record, in the thread about to run a request, when (time.monotonic()) it had arrived."""
-    _arrival.at = at
-
-
-def _take_arrival() -> float:
-    at: float | None = getattr(_arrival, "at", None)
-    _arrival.at = None
-    return time.monotonic() if at is None else at
 
 
 def deadline() -> float:
@@ -43,7 +31,7 @@ def admit_in_time(app: Flask, deadline_seconds: float) -> None:
 
     @app.before_request
     def admit() -> None:
-        arrived = _take_arrival()
+        arrived = take_arrival()
         request.environ[DEADLINE_KEY] = arrived + deadline_seconds
         if request.blueprint in EXEMPT_BLUEPRINTS:
             return

@@ -38,9 +38,10 @@ threads = settings.gunicorn_threads
 timeout = 60
 graceful_timeout = settings.graceful_timeout_seconds
 keepalive = 5
-# Recycle workers now and then (jitter so they do not all restart at once).
-max_requests = 100_000
-max_requests_jitter = 10_000
+# Recycle workers now and then (jitter so they do not all restart at once); service.worker
+# does it without losing a request.
+max_requests = settings.max_requests
+max_requests_jitter = settings.max_requests // 10
 # Temporary files only under /tmp: the root filesystem is read-only in the container.
 worker_tmp_dir = tempfile.gettempdir()
 
@@ -86,11 +87,14 @@ def pre_fork(server: Any, worker: Any) -> None:
     """Choose the new worker's CPU: the one the fewest live siblings are pinned to, if pinning.
 
     So a replacement takes over the dead worker's CPU, and after a reload (new workers start
-    before the old ones stop) the new generation still ends up one per CPU.
+    before the old ones stop) the new generation still ends up one per CPU. A worker forked
+    beyond the configured count is a recycled lone worker's successor (it asked with SIGTTIN;
+    see service.worker).
     """
-    cpus = worker_cpus(server.num_workers)
+    cpus = worker_cpus(server.cfg.workers)
     pinned = Counter(sibling.cpu for sibling in server.WORKERS.values())
     worker.cpu = None if cpus is None else min(cpus, key=lambda cpu: pinned[cpu])
+    worker.successor = server.num_workers > server.cfg.workers
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -61,6 +61,7 @@ class Settings(BaseModel):
     gunicorn_workers: Annotated[int, Field(ge=1, le=64)] = 1
     gunicorn_threads: Annotated[int, Field(ge=1, le=256)] = 8
     graceful_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
+    max_requests: Annotated[int, Field(ge=0)] = 100_000  # 0: never recycle a worker
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

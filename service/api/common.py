@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, request
+from werkzeug.exceptions import ClientDisconnected
 
 from service.errors import ApiError
 from service.model_store import ModelArtifact
@@ -41,9 +42,11 @@ def reading_body(read: Callable[[], T]) -> T:
     """Run `read` (which reads the request body); a client too slow or gone is a 408 or 400."""
     try:
         return read()
-    except TimeoutError:
-        raise ApiError(408, "request body not received in time", {"Connection": "close"}) from None
-    except OSError:  # the peer closed early, or the chunked encoding is broken
+    except (OSError, ClientDisconnected) as error:
+        # Werkzeug reports a failed read as ClientDisconnected, the cause in its context.
+        cause = error.__context__ if isinstance(error, ClientDisconnected) else error
+        if isinstance(cause, TimeoutError):
+            raise ApiError(408, "request body not received in time") from None
         raise ApiError(400, "request body ended early or is malformed") from None
 
 

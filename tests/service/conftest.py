@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from bench.metrics_text import sample
 from bench.server import Server, start_server
 from envconfig import REPO_ROOT
 from service.app import create_app, runtime_of
@@ -31,10 +32,20 @@ def model_base(local_model: Path) -> Path:
 
 @contextlib.contextmanager
 def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
-    """A gunicorn server with `variables`, ready; stopped on exit, whatever happened."""
+    """A gunicorn server with `variables`, every worker ready; stopped on exit, come what may."""
     with start_server(model_base, log, **variables) as server:
-        server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
+        wait_until_every_worker_is_ready(server)
         yield server
+
+
+def wait_until_every_worker_is_ready(server: Server) -> None:
+    """Poll until all workers have their model (a probe reaches only one of them)."""
+    server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
+    deadline = time.monotonic() + READY_TIMEOUT
+    # Each worker with its model loaded reports one model_info series of value 1.
+    while sample(server.get("/metrics").text, "inference_model_info") < len(server.worker_pids()):
+        assert time.monotonic() < deadline, f"not every worker ready:\n{server.tail()}"
+        time.sleep(0.05)
 
 
 def settled_app(settings: Settings) -> Flask:

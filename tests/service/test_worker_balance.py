@@ -1,5 +1,6 @@
 """Worker placement: workers share connections and CPUs; a replacement waits for its model."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,11 +13,21 @@ import pytest
 from bench.server import Server
 from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
-from tests.service.conftest import READY_TIMEOUT, served
+from tests.service.conftest import READY_TIMEOUT, served, wait_until_every_worker_is_ready
 
 pytestmark = pytest.mark.service
 THREADS = 2
 LIVE = b"GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
+# A request whose chunked body has not come yet holds a request thread (under its deadline).
+HELD = (
+    b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: image/png\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+)
+
+
+def chunked_end(body: bytes) -> bytes:
+    """The rest of a HELD request: `body` as one chunk, then the last chunk."""
+    return f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n"
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +58,18 @@ def connections_per_worker(server: Server) -> list[int]:
     """Accepted connections each worker holds, from its socket fds and the TCP table."""
     port = int(server.url.rsplit(":", 1)[1])
     established = _established_inodes(port)
-    counts = []
-    for pid in server.worker_pids():
-        links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
-        counts.append(sum(link[len("socket:[") : -1] in established for link in links))
-    return sorted(counts)
+    return sorted(
+        sum(link[len("socket:[") : -1] in established for link in _fd_links(pid))
+        for pid in server.worker_pids()
+    )
+
+
+def _fd_links(pid: int) -> list[str]:
+    links = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # closed while we looked
+            links.append(os.readlink(fd))
+    return links
 
 
 def wait_for_counts(server: Server, expected: list[int]) -> list[int]:
@@ -74,13 +92,14 @@ def open_connections(server: Server, count: int, first_bytes: bytes = b"") -> li
 
 def answers_200(connection: socket.socket, rest_of_request: bytes) -> bool:
     connection.sendall(rest_of_request)
-    return connection.recv(4096).startswith(b"HTTP/1.1 200")
+    answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    return True
 
 
-def assert_a_burst_is_split_evenly(server: Server) -> None:
+def assert_a_burst_is_split_evenly(server: Server, image: bytes) -> None:
     """2 x THREADS connections opened at once end up THREADS per worker, and stay there."""
-    # Headers without their final blank line keep each request in progress.
-    head, tail = LIVE[:-2], LIVE[-2:]
+    head, tail = HELD, chunked_end(image)
     connections = open_connections(server, 2 * THREADS, head)
     try:
         assert wait_for_counts(server, [THREADS, THREADS]) == [THREADS, THREADS]
@@ -92,8 +111,10 @@ def assert_a_burst_is_split_evenly(server: Server) -> None:
             connection.close()
 
 
-def test_a_burst_of_connections_is_split_evenly(two_worker_server: Server) -> None:
-    assert_a_burst_is_split_evenly(two_worker_server)
+def test_a_burst_of_connections_is_split_evenly(
+    two_worker_server: Server, digit_images: dict[str, bytes]
+) -> None:
+    assert_a_burst_is_split_evenly(two_worker_server, digit_images["1"])
 
 
 def test_silent_connections_do_not_stop_the_workers_accepting(two_worker_server: Server) -> None:
@@ -144,7 +165,8 @@ def test_a_replacement_worker_takes_no_request_before_its_model_is_ready(
     assert replacement != victim
     assert_each_worker_has_its_own_cpu(two_worker_server)  # it took the dead worker's CPU
     # Once ready, the replacement takes its share again.
-    assert_a_burst_is_split_evenly(two_worker_server)
+    wait_until_every_worker_is_ready(two_worker_server)
+    assert_a_burst_is_split_evenly(two_worker_server, digit_images["3"])
 
 
 def test_after_a_reload_the_new_workers_each_have_their_own_cpu(two_worker_server: Server) -> None:
