@@ -26,10 +26,10 @@ setup: venv system tools plugins ## Install everything (idempotent; cached under
 venv: ## Python virtualenv from requirements.lock, linked as .venv
 	@$(BOOT_PYTHON) -m toolchain venv
 
-system: ## podman, runc, buildah, debootstrap from Debian, configured for this host
+system: ## podman, runc, buildah, skopeo, CNI plugins, iptables from Debian, configured for this host
 	@$(BOOT_PYTHON) -m toolchain system
 
-tools: ## helm 3/4, pulumi + plugins, kube-apiserver & co, etcd, kwok: built from Go modules
+tools: ## helm 3/4, pulumi + plugins, Kubernetes (control plane + node), etcd, containerd, CoreDNS, registry: built from Go modules
 	@$(BOOT_PYTHON) -m toolchain tools
 
 plugins: tools ## Register the built Pulumi kubernetes provider (no downloads)
@@ -41,10 +41,10 @@ env: ## Print exports: eval "$$(make -s env)" to use helm, pulumi, kubectl by ha
 check-env: venv
 	@$(PY) -m envconfig $(ENV)
 
-cluster-up: tools ## Start the local control plane (kwok, simulated nodes) and write KUBECONFIG
+cluster-up: tools system ## Start the local cluster (control plane + one real node + registry) and write KUBECONFIG
 	@$(PY) -m localcluster up
 
-cluster-down: ## Stop the local control plane; leaves no process behind
+cluster-down: ## Stop the local cluster; leaves no process, mount, interface, iptables chain or cgroup behind
 	@$(PY) -m localcluster down
 
 train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|staging|prod)
@@ -56,7 +56,7 @@ serve: check-env venv ## Serve ENV's latest model on localhost:8080 (trains one 
 image: check-env venv system ## Build ENV's images (TF + slim LiteRT), model baked in; record in build/images/ENV.json
 	@$(PY) -m imagebuild --env $(ENV)
 
-up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (local: also runs it on :8080)
+up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (push + release; local: serves 127.0.0.1:8080)
 	@$(PY) -m deploy up --env $(ENV)
 
 down: check-env ## Reverse `make up` for ENV

@@ -2,17 +2,20 @@
 
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 
-from deploy.local_service import HOST_PORT, start_local_service, stop_local_service
 from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT, Environment
-from imagebuild.record import read_record
 from toolchain.progress import step
 from training.ensure import ensure_trained
 
+READY_TIMEOUT_SECONDS = 180
+
 
 def up(environment: Environment, cli: PulumiCli) -> None:
-    """Train if there is no model, build the image, `pulumi up`; local: serve it on :8080."""
+    """Train if there is no model, build the image, `pulumi up` (which pushes and releases)."""
     env = environment.name
     with step(f"the {env} model (trained if there is none)"):
         ensure_trained(env)
@@ -23,28 +26,40 @@ def up(environment: Environment, cli: PulumiCli) -> None:
         cli.run("up", "--stack", env, "--yes", "--skip-preview", capture=False)
     outputs = cli.outputs(env)
     print(f"released {outputs['releaseName']} revision {outputs['releaseRevision']}: "
-          f"model {outputs['modelVersion']}, image {outputs['imageDigest']}")  # fmt: skip
+          f"model {outputs['modelVersion']}, image {outputs['image']}")  # fmt: skip
     print(f"in-cluster endpoint: {outputs['endpoint']}")
-    if environment.cluster.get("kind") == "local":
-        with step(f"run the released image under podman on 127.0.0.1:{HOST_PORT}"):
-            image = read_record(env).image.reference
-            container = start_local_service(
-                image, outputs["releaseName"], outputs["releaseNamespace"]
-            )
-        _print_how_to_predict(container.url)
+    url = outputs.get("localUrl")
+    if url:
+        with step(f"wait until {url} answers ready through the release's Service"):
+            wait_until_ready(url)
+        _print_how_to_predict(url)
 
 
 def down(environment: Environment, cli: PulumiCli) -> None:
-    """Reverse `up`: stop the local container, `pulumi destroy` the stack."""
+    """Reverse `up`: `pulumi destroy` the stack (local: that stops the cluster Pulumi started)."""
     env = environment.name
-    if environment.cluster.get("kind") == "local":
-        with step("stop the local podman container"):
-            stop_local_service()
     if not cli.has_stack(env):
         print(f"stack {env} does not exist: nothing to destroy")
         return
     with step(f"pulumi destroy -s {env}"):
         cli.run("destroy", "--stack", env, "--yes", "--skip-preview", capture=False)
+
+
+def wait_until_ready(url: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+    """Poll `url`/v2/health/ready until it answers 200."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/v2/health/ready", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            last = f"HTTP {error.code}"
+        except (urllib.error.URLError, OSError) as error:
+            last = str(error)
+        time.sleep(1)
+    raise TimeoutError(f"{url} did not answer ready within {timeout:.0f}s (last: {last})")
 
 
 def _python(*args: str) -> None:
@@ -54,11 +69,12 @@ def _python(*args: str) -> None:
 def _print_how_to_predict(url: str) -> None:
     print(
         f"""
-The local service answers on {url} (the same image and pod settings as the release).
+The release answers on {url} (its Service, through kube-proxy, load-balanced over its pods).
   model metadata (input shape): curl {url}/v2/models/image-classifier
   predict one PNG/JPEG (TF-Serving REST):
     printf '{{"instances": [{{"b64": "%s"}}]}}' "$(base64 -w0 digit.png)" > request.json
     curl -X POST {url}/v1/models/image-classifier:predict \\
       -H 'Content-Type: application/json' -d @request.json
-Stop it and destroy the stack with `make down ENV=local`."""
+  helm test: eval "$(make -s env)"; helm test image-classifier -n image-classifier --logs
+Destroy the stack (and stop the cluster it started) with `make down ENV=local`."""
     )

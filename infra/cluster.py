@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,6 +16,7 @@ from infra.config import (
 )
 from infra.gke import GkeCluster
 from infra.local_cluster_provider import LocalControlPlane
+from localcluster.layout import REGISTRY as LOCAL_REGISTRY
 
 
 class Cluster(pulumi.ComponentResource):
@@ -23,6 +25,10 @@ class Cluster(pulumi.ComponentResource):
     kind: str
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
+    # Where the cluster pulls the release's image from (None: the image is released as built).
+    registry: str | None = None
+    # A registry on this machine speaks plain HTTP on loopback.
+    registry_insecure: bool = False
 
     def __init__(
         self, name: str, config: ClusterConfig, opts: pulumi.ResourceOptions | None = None
@@ -32,11 +38,13 @@ class Cluster(pulumi.ComponentResource):
         context: str | None = None
         child = pulumi.ResourceOptions(parent=self)
         if isinstance(config, LocalClusterConfig):
-            control_plane = LocalControlPlane(f"{name}-control-plane", config.nodes, opts=child)
+            control_plane = LocalControlPlane(f"{name}-control-plane", opts=child)
             self.kubeconfig = pulumi.Output.secret(control_plane.kubeconfig)
+            self.registry, self.registry_insecure = LOCAL_REGISTRY, True
         elif isinstance(config, ExistingClusterConfig):
             self.kubeconfig = pulumi.Output.secret(_read_kubeconfig(config))
             context = config.context
+            self.registry, self.registry_insecure = config.registry, config.registryInsecure
         elif isinstance(config, GkeClusterConfig):
             self.kubeconfig = GkeCluster(f"{name}-gke", config, opts=child).kubeconfig
         self.provider = k8s.Provider(
@@ -46,6 +54,14 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"kind": self.kind, "kubeconfig": self.kubeconfig})
+
+
+def loopback_url(values: dict[str, Any]) -> str | None:
+    """http://127.0.0.1:PORT when the release's Service is a NodePort (local: loopback only)."""
+    service = values.get("service") or {}
+    if service.get("type") == "NodePort" and service.get("nodePort"):
+        return f"http://127.0.0.1:{service['nodePort']}"
+    return None
 
 
 def _read_kubeconfig(config: ExistingClusterConfig) -> str:

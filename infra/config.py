@@ -33,10 +33,9 @@ class _Section(BaseModel):
 
 
 class LocalClusterConfig(_Section):
-    """The project's own control plane on this machine (kwok, simulated nodes)."""
+    """The project's own cluster on this machine: control plane and one real node."""
 
     kind: Literal["local"]
-    nodes: int = Field(default=2, ge=1, le=10, description="simulated nodes")
 
 
 class ExistingClusterConfig(_Section):
@@ -45,6 +44,14 @@ class ExistingClusterConfig(_Section):
     kind: Literal["existing"]
     kubeconfig: str | None = Field(default=None, description="path to a kubeconfig file")
     context: str | None = Field(default=None, description="kubeconfig context to use")
+    registry: str = Field(
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$",
+        description="registry (host[:port][/path]) the cluster pulls from; the image is pushed "
+        "there with the credentials of your environment (podman/skopeo/docker login)",
+    )
+    registryInsecure: bool = Field(
+        default=False, description="plain HTTP or an untrusted certificate (a test registry)"
+    )
 
 
 def _cidr(value: str) -> str:

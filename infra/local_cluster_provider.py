@@ -1,4 +1,4 @@
-"""A dynamic provider for the project's local control plane (localcluster, kwok nodes).
+"""A dynamic provider for the project's local cluster (localcluster: control plane + real node).
 
 Pulumi runs it in a separate process (pulumi-resource-pulumi-python) started in the project
 directory, so `localcluster` imports from the repository there. A cluster that was already
@@ -13,27 +13,31 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 from localcluster import LocalCluster
 
 
-def _start(nodes: int) -> dict[str, Any]:
-    cluster = LocalCluster(nodes=nodes)
+def _start() -> dict[str, Any]:
+    cluster = LocalCluster()
     adopted = cluster.is_running()
     kubeconfig = cluster.up()
-    return {"nodes": nodes, "adopted": adopted, "kubeconfig": kubeconfig.read_text()}
+    return {
+        "node": cluster.layout.node_name,
+        "adopted": adopted,
+        "kubeconfig": kubeconfig.read_text(),
+    }
 
 
 class LocalClusterProvider(ResourceProvider):
     """Create = start (or adopt) the cluster; delete = stop it unless it was adopted."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=LocalCluster().name, outs=_start(int(props["nodes"])))
+        return CreateResult(id_=LocalCluster().name, outs=_start())
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # A stopped cluster (machine restart, `make cluster-down`) is started again by an update.
-        running = LocalCluster().is_running()
-        changed = not running or int(olds.get("nodes", 0)) != int(news["nodes"])
-        return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
+        return DiffResult(
+            changes=not LocalCluster().is_running(), replaces=[], delete_before_replace=False
+        )
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        outs = _start(int(news["nodes"]))
+        outs = _start()
         # Still adopted only if it was adopted before and nobody had to start it again.
         outs["adopted"] = bool(outs["adopted"] and olds.get("adopted", False))
         return UpdateResult(outs=outs)
@@ -44,16 +48,17 @@ class LocalClusterProvider(ResourceProvider):
 
 
 class LocalControlPlane(pulumi.dynamic.Resource):
-    """The running local control plane; `kubeconfig` is a secret."""
+    """The running local cluster; `kubeconfig` (the admin's) is a secret."""
 
     kubeconfig: pulumi.Output[str]
     adopted: pulumi.Output[bool]
+    node: pulumi.Output[str]
 
-    def __init__(self, name: str, nodes: int, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         secret = pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"])
         super().__init__(
             LocalClusterProvider(),
             name,
-            {"nodes": nodes, "kubeconfig": None, "adopted": None},
+            {"node": None, "kubeconfig": None, "adopted": None},
             pulumi.ResourceOptions.merge(opts, secret),
         )

@@ -54,17 +54,6 @@ def manifest_digest(repository: str, reference: str) -> str | None:
         ) from None
 
 
-def push_from_podman(local_image: str, repository: str, tag: str) -> str:
-    """`podman push` a built image to REGISTRY/repository:tag; return the pushed digest."""
-    with tempfile.TemporaryDirectory() as tmp:
-        digest_file = Path(tmp) / "digest"
-        _run(
-            "podman", "push", "--quiet", "--tls-verify=false", "--digestfile", str(digest_file),
-            local_image, f"{REGISTRY}/{repository}:{tag}",
-        )  # fmt: skip
-        return _checked_digest(repository, tag, digest_file.read_text().strip())
-
-
 def push_oci_layout(layout_dir: Path, repository: str, tag: str) -> str:
     """`skopeo copy` an OCI layout directory to REGISTRY/repository:tag; return the digest."""
     with tempfile.TemporaryDirectory() as tmp:

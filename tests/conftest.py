@@ -1,3 +1,3 @@
 """Shared fixtures: each expensive real thing is made once per session, in tests/fixtures/."""
 
-pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster"]
+pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtures.images"]

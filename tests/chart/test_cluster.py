@@ -1,9 +1,6 @@
-"""The chart against the local API server (Kubernetes 1.36): strict server-side validation of
-every rendered object, and a real release's install, upgrade, rollback and uninstall.
-
-kwok nodes run no container, so pods turn Ready without the service running: these tests
-check what the API server and controllers do with the objects; `helm test`'s real prediction
-is left to the image's podman test.
+"""The chart against the local cluster (Kubernetes 1.36, one real node): strict server-side
+validation of every rendered object, and a real release's install, `helm test`, upgrade,
+rollback and uninstall, its pods running the images pulled from the cluster's registry.
 """
 
 import json
@@ -15,21 +12,22 @@ from typing import Any
 
 import pytest
 
+from imagebuild.record import ImageInfo
 from tests.chart.conftest import VALUES_SOURCES
 from tests.chart.helm import (
     CHART_DIR,
     HELM_BINARIES,
-    RELEASED_IMAGE,
     HelmError,
+    environment_values,
     helm,
     template,
+    write_values,
 )
 from tests.chart.kubectl import get, kubectl, names
 
 pytestmark = pytest.mark.chart
 
 WAIT = "180s"
-UPGRADED_DIGEST = "sha256:" + "cd" * 32
 RELEASE_OBJECTS = "deployment,service,configmap,serviceaccount,networkpolicy,poddisruptionbudget"
 
 
@@ -128,49 +126,59 @@ class Release:
 
 @pytest.mark.parametrize("binary", HELM_BINARIES)
 def test_release_lifecycle(
-    binary: str, environment_values_files: dict[str, Path], local_cluster: Path, namespace: str
+    binary: str,
+    local_cluster: Path,
+    namespace: str,
+    registry_images: tuple[ImageInfo, ImageInfo],
+    tmp_path: Path,
 ) -> None:
-    release = Release(binary, local_cluster, namespace, environment_values_files["local"])
+    tensorflow, slim = registry_images
+    values = environment_values("local")
+    values["image"] |= {"repository": tensorflow.repository, "digest": tensorflow.digest}
+    values["model"]["version"] = tensorflow.model_version
+    # The local stack's own release may hold NodePort 8080; this one stays in the cluster.
+    values["service"] |= {"type": "ClusterIP", "nodePort": None}
+    release = Release(binary, local_cluster, namespace, write_values(values, tmp_path))
 
-    # Revision 1: the local environment as Pulumi releases it.
+    # Revision 1: the local environment as Pulumi releases it, serving for real.
     release.deploy("install")
     deployment = release.get("deployment")
     pod = deployment["spec"]["template"]["spec"]
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["status"]["readyReplicas"] == 1
-    assert pod["containers"][0]["image"] == f"{RELEASED_IMAGE.repository}@{RELEASED_IMAGE.digest}"
-    assert pod["containers"][0]["imagePullPolicy"] == "Never"
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["status"]["readyReplicas"] == 2
+    assert pod["containers"][0]["image"] == f"{tensorflow.repository}@{tensorflow.digest}"
     assert pod["securityContext"]["runAsUser"] == 10001
     assert pod["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
     assert pod["containers"][0]["securityContext"]["capabilities"]["drop"] == ["ALL"]
-    assert release.get("configmap")["data"]["MODEL_VERSION"] == "3"
+    assert release.get("configmap")["data"]["MODEL_VERSION"] == str(tensorflow.model_version)
     service = release.get("service")["spec"]
     assert (service["type"], service["ports"][0]["port"], service["ports"][0]["targetPort"]) == (
         "ClusterIP", 80, "http",
     )  # fmt: skip
-    assert "poddisruptionbudget.policy/image-classifier" not in release.objects()
+    assert "smoke test passed" in release.helm("test", release.name, "--logs", "--timeout", WAIT)
 
-    # Revision 2: autoscaled from 3, a PDB, and a new image.
+    # Revision 2: autoscaled from 3, and the slim (LiteRT) image of the same model.
     release.deploy(
-        "upgrade", "--set", "autoscaling.enabled=true,podDisruptionBudget.enabled=true",
-        "--set", f"image.digest={UPGRADED_DIGEST}",
+        "upgrade", "--set", "autoscaling.enabled=true",
+        "--set", f"image.digest={slim.digest}",
     )  # fmt: skip
     hpa = release.get("horizontalpodautoscaler")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
     release.wait_for_ready_replicas(3)  # the real HPA controller enforces minReplicas
     assert release.get("poddisruptionbudget")["spec"]["minAvailable"] == 1
     image = release.get("deployment")["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image.endswith(f"@{UPGRADED_DIGEST}")
+    assert image.endswith(f"@{slim.digest}")
+    assert "smoke test passed" in release.helm("test", release.name, "--logs", "--timeout", WAIT)
 
     # Revision 3: back to revision 1.
     release.helm("rollback", release.name, "1", "--wait", "--timeout", WAIT)
-    release.wait_for_ready_replicas(1)
+    release.wait_for_ready_replicas(2)
     deployment = release.get("deployment")
-    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["replicas"] == 2
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
-        RELEASED_IMAGE.digest
+        tensorflow.digest
     )
-    assert release.objects("horizontalpodautoscaler,poddisruptionbudget") == []
+    assert release.objects("horizontalpodautoscaler") == []
     history = json.loads(release.helm("history", release.name, "-o", "json"))
     assert [(entry["revision"], entry["status"]) for entry in history] == [
         (1, "superseded"), (2, "superseded"), (3, "deployed"),

@@ -15,15 +15,7 @@ import yaml
 
 from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT
-from imagebuild.build import build_environment
-from imagebuild.record import record_path
-
-
-@pytest.fixture(scope="session")
-def local_image_record(local_model: Path) -> Path:
-    """build/images/local.json for the current model (built by imagebuild when stale)."""
-    build_environment("local")
-    return record_path("local")
+from localcluster.layout import REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +38,15 @@ def project(
     for stack in ("local", "dev"):
         cli.select_stack(stack)
         cli.run("config", "set", "imageRecord", str(local_image_record), "--stack", stack)
+    # dev as a user would point it at an existing cluster: this machine's, with its registry,
+    # in a namespace of its own beside the local stack's release.
+    for path, value in (
+        ("cluster.kubeconfig", str(local_cluster)),
+        ("cluster.registry", REGISTRY),
+        ("cluster.registryInsecure", "true"),
+        ("release.namespace", "image-classifier-dev"),
+    ):
+        cli.run("config", "set", "--path", path, value, "--stack", "dev")
     yield cli
     for stack in ("local", "dev"):
         if cli.has_stack(stack):

@@ -1,21 +1,29 @@
-"""The real engine on the local stack: up, idempotence, a config change, policy, destroy, and
-Pulumi starting (and stopping) the local control plane itself.
+"""The main job on the local stack, with the real engine, cluster and node: `pulumi up` pushes
+the image to the cluster's registry and releases it; the pods run it on the node and answer
+through the Service; a new model version rolls out under load, a pod dies under load, and
+neither loses a request; the policy pack runs; `pulumi destroy` leaves nothing.
 
-The tests run in file order against one stack (module-scoped `project`); kwok's nodes are
-simulated, so "Ready" means the API server and kwok agree, not that a container serves.
+The tests run in file order against one stack (module-scoped `project`).
 """
 
 import json
+import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from deploy.orchestrate import wait_until_ready
 from deploy.pulumi_cli import PulumiCli, PulumiError
 from envconfig import REPO_ROOT
+from imagebuild.build import build_environment
+from imagebuild.record import ImageRecord, load_record, record_path
 from localcluster import LocalCluster
-from toolchain.paths import bin_dir
+from localcluster.layout import REGISTRY
+from tests.e2e.kube import deployment, helm, kubectl, release_pods
+from tests.e2e.load import assert_no_request_lost, digit_load
 
 pytestmark = pytest.mark.e2e
 
@@ -29,21 +37,6 @@ def timed(cli: PulumiCli, *args: str) -> tuple[str, float]:
     elapsed = time.monotonic() - started
     print(f"pulumi {' '.join(args[:3])}: {elapsed:.1f}s")
     return output, elapsed
-
-
-def kubectl(kubeconfig: Path, *args: str) -> str:
-    command = [str(bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig), *args]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
-
-
-def helm(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [str(bin_dir() / "helm"), "--kubeconfig", str(kubeconfig), *args]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
-
-
-def deployment(kubeconfig: Path, outputs: dict) -> dict:
-    name, namespace = outputs["releaseName"], outputs["releaseNamespace"]
-    return json.loads(kubectl(kubeconfig, "get", "deployment", name, "-n", namespace, "-o", "json"))
 
 
 def engine_processes(cli: PulumiCli) -> list[str]:
@@ -62,18 +55,78 @@ def engine_processes(cli: PulumiCli) -> list[str]:
     return found
 
 
-def test_up_deploys_a_ready_release(project: PulumiCli, local_cluster: Path) -> None:
+@pytest.fixture(scope="module")
+def next_model_record(
+    project: PulumiCli, local_image_record: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A newer model version, trained and built as a user would (`make train`, `make image`)."""
+    subprocess.run([sys.executable, "-m", "training", "--env", "local"], cwd=REPO_ROOT, check=True)
+    build_environment("local")
+    copy = tmp_path_factory.mktemp("next-record") / "local.json"
+    shutil.copyfile(record_path("local"), copy)
+    return copy
+
+
+def test_up_runs_the_release_on_the_real_node(
+    project: PulumiCli, local_cluster: Path, local_image_record: Path
+) -> None:
     timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
     outputs = project.outputs("local")
     status = helm(local_cluster, "status", outputs["releaseName"], "-n", "image-classifier")
     assert status.returncode == 0 and "STATUS: deployed" in status.stdout
+    record = load_record(local_image_record)
+    released = f"{REGISTRY}/image-classifier@{record.image.archive_digest}"
+    assert outputs["image"] == released
     live = deployment(local_cluster, outputs)
-    assert live["status"].get("readyReplicas") == live["spec"]["replicas"] == 1
-    container = live["spec"]["template"]["spec"]["containers"][0]
-    record = json.loads((REPO_ROOT / "build" / "images" / "local.json").read_text())
-    assert container["image"].endswith("@" + record["digest"])
-    assert outputs["imageDigest"] == record["digest"]
-    assert outputs["clusterKind"] == "local"
+    assert live["status"].get("readyReplicas") == live["spec"]["replicas"] == 2
+    pods = release_pods(local_cluster, outputs)
+    assert len(pods) == 2
+    for pod in pods:
+        assert pod["spec"]["nodeName"] == LocalCluster().layout.node_name
+        assert pod["spec"]["containers"][0]["image"] == released
+        (container,) = pod["status"]["containerStatuses"]
+        assert container["ready"] and "running" in container["state"]
+        assert container["imageID"] == released
+    wait_until_ready(outputs["localUrl"])
+    assert outputs["localUrl"] == "http://127.0.0.1:8080"
+
+
+def test_the_running_container_has_the_charts_hardening(
+    project: PulumiCli, local_cluster: Path
+) -> None:
+    outputs = project.outputs("local")
+    pod = release_pods(local_cluster, outputs)[0]["metadata"]["name"]
+    probe = (
+        "import os\n"
+        "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
+        "try:\n    open('/app/probe', 'w')\n    root = 'writable'\n"
+        "except OSError as e:\n    root = e.strerror\n"
+        "print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapBnd'].strip(),"
+        " status['Seccomp'].strip(), status['NoNewPrivs'].strip(), root, sep='|')\n"
+    )
+    said = kubectl(
+        local_cluster, "exec", "-n", outputs["releaseNamespace"], pod, "--",
+        "python3", "-c", probe,
+    )  # fmt: skip
+    uid, gid, effective, bounding, seccomp, no_new_privileges, root = said.strip().split("|")
+    assert (uid, gid) == ("10001", "10001")
+    assert int(effective, 16) == 0 and int(bounding, 16) == 0  # every capability dropped
+    assert seccomp == "2"  # a seccomp filter (RuntimeDefault) is in force
+    assert no_new_privileges == "1"
+    assert root == "Read-only file system"
+
+
+def test_helm_test_predicts_through_the_service_dns_name(
+    project: PulumiCli, local_cluster: Path
+) -> None:
+    outputs = project.outputs("local")
+    result = helm(
+        local_cluster, "test", outputs["releaseName"], "-n", outputs["releaseNamespace"],
+        "--logs", "--timeout", "180s",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Phase:          Succeeded" in result.stdout
+    assert "smoke test passed" in result.stdout
 
 
 def test_second_up_changes_nothing(project: PulumiCli) -> None:
@@ -81,14 +134,43 @@ def test_second_up_changes_nothing(project: PulumiCli) -> None:
     assert "unchanged" in output
 
 
-def test_replicas_from_config_reach_the_deployment(project: PulumiCli, local_cluster: Path) -> None:
-    project.run("config", "set", "--path", "chart.replicaCount", "2", "--stack", "local")
-    timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
+def test_a_new_model_version_rolls_out_under_load_without_a_failed_request(
+    project: PulumiCli, local_cluster: Path, next_model_record: Path
+) -> None:
+    before = project.outputs("local")
+    new: ImageRecord = load_record(next_model_record)
+    assert str(new.image.model_version) != str(before["modelVersion"])
+    project.run("config", "set", "imageRecord", str(next_model_record), "--stack", "local")
+    with digit_load() as load:
+        time.sleep(3)
+        timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
+        time.sleep(3)
+    report = load.report
+    assert_no_request_lost(report)
+    old_version, new_version = str(before["modelVersion"]), str(new.image.model_version)
+    assert set(report.versions) == {old_version, new_version}
+    answers = [version for _, version in report.timeline]
+    # Old answers first, then the switch; once the rollout is over only the new model answers.
+    assert answers[0] == old_version and answers[-1] == new_version
     outputs = project.outputs("local")
-    live = deployment(local_cluster, outputs)
-    assert live["spec"]["replicas"] == 2 and live["status"].get("readyReplicas") == 2
-    assert outputs["releaseRevision"] == 2
-    assert "replicaCount: 1" in (REPO_ROOT / "environments" / "Pulumi.local.yaml").read_text()
+    assert outputs["releaseRevision"] == before["releaseRevision"] + 1
+    assert outputs["image"].endswith(new.image.archive_digest)
+
+
+def test_a_pod_deleted_under_load_loses_no_request(project: PulumiCli, local_cluster: Path) -> None:
+    outputs = project.outputs("local")
+    victim = release_pods(local_cluster, outputs)[0]["metadata"]["name"]
+    with digit_load() as load:
+        time.sleep(2)
+        kubectl(local_cluster, "delete", "pod", victim, "-n", outputs["releaseNamespace"])
+        kubectl(
+            local_cluster, "rollout", "status", f"deployment/{outputs['releaseName']}",
+            "-n", outputs["releaseNamespace"], "--timeout=120s",
+        )  # fmt: skip
+        time.sleep(2)
+    assert_no_request_lost(load.report)
+    names = {pod["metadata"]["name"] for pod in release_pods(local_cluster, outputs)}
+    assert victim not in names and len(names) == 2
 
 
 def test_policy_pack_passes_the_local_stack(project: PulumiCli) -> None:
@@ -102,14 +184,28 @@ def test_policy_pack_rejects_an_open_load_balancer(project: PulumiCli) -> None:
         with pytest.raises(PulumiError) as rejected:
             project.run("preview", "--policy-pack", POLICY_PACK, "--stack", "local")
     finally:
-        project.run("config", "rm", "--path", "chart.service", "--stack", "local")
+        project.run("config", "set", "--path", "chart.service.type", "NodePort", "-s", "local")
     assert "no-open-load-balancer" in str(rejected.value)
-    assert "loadBalancerSourceRanges is empty" in str(rejected.value)
 
 
-def test_dev_previews_against_the_local_cluster_as_existing(project: PulumiCli) -> None:
-    output, _ = timed(project, "preview", "--stack", "dev")
-    assert "kubernetes:helm.sh/v3:Release" in output and "+ " in output
+def test_dev_deploys_to_an_existing_cluster_through_its_registry(
+    project: PulumiCli, local_cluster: Path, local_image_record: Path
+) -> None:
+    timed(project, "up", "--yes", "--skip-preview", "--stack", "dev")
+    outputs = project.outputs("dev")
+    record = load_record(local_image_record)
+    assert outputs["image"] == f"{REGISTRY}/image-classifier@{record.image.archive_digest}"
+    assert "localhost/" not in json.dumps(deployment(local_cluster, outputs))
+    namespace = outputs["releaseNamespace"]
+    service = json.loads(
+        kubectl(
+            local_cluster, "get", "service", outputs["releaseName"], "-n", namespace, "-o", "json"
+        )
+    )
+    # The host reaches a ClusterIP through kube-proxy's rules, as a pod would.
+    wait_until_ready(f"http://{service['spec']['clusterIP']}:80")
+    timed(project, "destroy", "--yes", "--skip-preview", "--stack", "dev")
+    assert namespace not in kubectl(local_cluster, "get", "namespaces", "-o", "name")
 
 
 def test_destroy_leaves_no_release_namespace_or_process(
@@ -136,8 +232,9 @@ def test_up_starts_a_stopped_cluster_and_destroy_stops_it(
         assert outputs["kubeconfig"] == local_cluster.read_text()
         live = deployment(local_cluster, outputs)
         assert live["status"].get("readyReplicas") == live["spec"]["replicas"]
+        wait_until_ready(outputs["localUrl"])
         # Pulumi started this cluster, so destroying the stack stops it again.
         timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
-        assert not cluster.is_running() and cluster.processes() == []
+        assert not cluster.is_running() and cluster.leftovers() == []
     finally:
         cluster.up()  # the rest of the session shares it

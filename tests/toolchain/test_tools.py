@@ -46,7 +46,7 @@ def test_tool_reports_pinned_version(binary: str, expected: str) -> None:
 def test_pause_is_a_static_program_built_from_the_kubelet_source() -> None:
     output = run("file", "--dereference", str(bin_dir() / "pause"))
     assert "statically linked" in output
-    assert f"pause.c v{versions.KUBERNETES}" in run(str(bin_dir() / "pause"), "-v")
+    assert f'pause.c "v{versions.KUBERNETES}"' in run(str(bin_dir() / "pause"), "-v")
 
 
 def test_helm3_defaults_to_the_pinned_kubernetes_version() -> None:
