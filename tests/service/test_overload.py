@@ -1,0 +1,29 @@
+"""Overload is shed, not queued: at 4x the saturating rate, offered open-loop, every answer is
+a 200 or a 503 with Retry-After, none times out, and the admitted requests' p99 stays within
+the request deadline."""
+
+from pathlib import Path
+
+import pytest
+
+from bench.overload import batch_load, closed_loop_rate, open_loop
+from tests.service.conftest import served
+
+pytestmark = pytest.mark.service
+DEADLINE_MS = 1000
+IMAGES = 16  # per request: heavy enough that a Python client can offer 4x what is served
+
+
+def test_four_times_the_saturating_rate_is_shed_with_retry_after(
+    model_base: Path, tmp_path: Path, digit_images: dict[str, bytes]
+) -> None:
+    with served(
+        model_base, tmp_path / "gunicorn.log", REQUEST_DEADLINE_MS=str(DEADLINE_MS)
+    ) as server:
+        load = batch_load(server, digit_images["7"], IMAGES)
+        saturated = closed_loop_rate(load, 16, 3)
+        outcome = open_loop(load, 4 * saturated, 6)
+    assert set(outcome.statuses) == {200, 503}, outcome.summary()
+    assert outcome.retry_after_missing == 0, outcome.summary()
+    assert outcome.percentile(0.99) < DEADLINE_MS / 1000 + 0.5, outcome.summary()
+    print(f"saturation {saturated:.0f}/s; at 4x: {outcome.summary()}")
