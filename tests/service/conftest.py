@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -34,16 +35,23 @@ def model_base(local_model: Path) -> Path:
 def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
     """A gunicorn server with `variables`, every worker ready; stopped on exit, come what may."""
     with start_server(model_base, log, **variables) as server:
-        wait_until_every_worker_is_ready(server)
+        metrics_port = variables.get("METRICS_PORT")
+        metrics = f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port else None
+        wait_until_every_worker_is_ready(server, metrics)
         yield server
 
 
-def wait_until_every_worker_is_ready(server: Server) -> None:
+def wait_until_every_worker_is_ready(server: Server, metrics_url: str | None = None) -> None:
     """Poll until all workers have their model (a probe reaches only one of them)."""
     server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
     deadline = time.monotonic() + READY_TIMEOUT
-    # Each worker with its model loaded reports one model_info series of value 1.
-    while sample(server.get("/metrics").text, "inference_model_info") < len(server.worker_pids()):
+    metrics_url = metrics_url or server.url + "/metrics"
+
+    def loaded() -> float:
+        # Each worker with its model loaded reports one model_info series of value 1.
+        return sample(requests.get(metrics_url, timeout=10).text, "inference_model_info")
+
+    while loaded() < len(server.worker_pids()):
         assert time.monotonic() < deadline, f"not every worker ready:\n{server.tail()}"
         time.sleep(0.05)
 
