@@ -35,8 +35,8 @@ tools: ## helm 3/4, pulumi + plugins, Kubernetes (control plane + node), etcd, c
 plugins: tools ## Register the built Pulumi kubernetes provider (no downloads)
 	@$(BOOT_PYTHON) -m toolchain plugins
 
-env: ## Print exports: eval "$$(make -s env)" to use helm, pulumi, kubectl by hand
-	@$(BOOT_PYTHON) -m toolchain env
+env: ## Print exports: eval "$$(make -s env)" to use helm, pulumi, kubectl by hand (ENV=local: its passphrase too)
+	@$(BOOT_PYTHON) -m toolchain env --stack $(ENV)
 
 check-env: venv
 	@$(PY) -m envconfig $(ENV)

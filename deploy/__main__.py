@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from deploy import orchestrate
+from deploy.prerequisites import PrerequisiteError
 from deploy.pulumi_cli import PulumiCli, PulumiError
 from envconfig import EnvironmentConfigError, known_environments, load_environment
 
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         environment = load_environment(args.env)
         action = orchestrate.up if args.action == "up" else orchestrate.down
         action(environment, PulumiCli())
-    except EnvironmentConfigError as error:
+    except (EnvironmentConfigError, PrerequisiteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (PulumiError, subprocess.CalledProcessError, RuntimeError, TimeoutError) as error:

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 
+from deploy import prerequisites
 from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT, Environment
 from toolchain.progress import step
@@ -17,6 +18,8 @@ READY_TIMEOUT_SECONDS = 180
 def up(environment: Environment, cli: PulumiCli) -> None:
     """Train if there is no model, build the image, `pulumi up` (which pushes and releases)."""
     env = environment.name
+    with step(f"check what `make up ENV={env}` needs"):
+        prerequisites.check(environment)
     with step(f"the {env} model (trained if there is none)"):
         ensure_trained(env)
     with step(f"build the {env} image"):

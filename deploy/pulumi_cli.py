@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from envconfig import REPO_ROOT
-from toolchain.install import pulumi_environment
+from toolchain.install import LOCAL_STACK_PASSPHRASE, pulumi_environment
 from toolchain.paths import bin_dir
 
 
@@ -24,8 +24,11 @@ class PulumiCli:
     project_dir: Path = REPO_ROOT
     overrides: dict[str, str] = field(default_factory=dict)
 
-    def environment(self) -> dict[str, str]:
-        """Engine settings for every command, with the venv's Python for the program."""
+    def environment(self, stack: str | None = None) -> dict[str, str]:
+        """Engine settings for a command on `stack`, with the venv's Python for the program.
+
+        The local stack's secrets use the repository's passphrase; every other stack uses the
+        caller's PULUMI_CONFIG_PASSPHRASE (or the KMS key its stack file names)."""
         path = os.environ.get("PATH", "")
         if str(bin_dir()) not in path.split(os.pathsep):
             path = f"{bin_dir()}{os.pathsep}{path}"
@@ -40,12 +43,13 @@ class PulumiCli:
             # localcluster from the repository.
             "PYTHONPATH": str(REPO_ROOT),
             **self.overrides,
+            **({"PULUMI_CONFIG_PASSPHRASE": LOCAL_STACK_PASSPHRASE} if stack == "local" else {}),
         }
 
     def run(self, *args: str, capture: bool = True) -> str:
         """Run `pulumi ARGS --non-interactive`; return stdout (or stream it when not capturing)."""
         command = ["pulumi", *args, "--non-interactive"]
-        environment = self.environment()
+        environment = self.environment(_stack_named(args))
         backend = environment["PULUMI_BACKEND_URL"]
         if backend.startswith("file://"):
             # The file backend refuses a state directory that does not exist yet.
@@ -66,8 +70,13 @@ class PulumiCli:
         return result.stdout or ""
 
     def select_stack(self, stack: str) -> None:
-        """Select `stack`, creating it with the passphrase secrets provider if it is new."""
-        self.run("stack", "select", "--create", "--secrets-provider", "passphrase", stack)
+        """Select `stack`, creating it if it is new with the secrets provider its stack file
+        names (a cloud KMS key), else the passphrase one."""
+        provider = secrets_provider(self.project_dir / "environments" / f"Pulumi.{stack}.yaml")
+        self.run(
+            "stack", "select", "--create", "--secrets-provider", provider or "passphrase",
+            "--stack", stack,
+        )  # fmt: skip
 
     def has_stack(self, stack: str) -> bool:
         """Whether the backend holds `stack`."""
@@ -80,3 +89,23 @@ class PulumiCli:
             self.run("stack", "output", "--json", "--show-secrets", "--stack", stack)
         )
         return result
+
+
+def secrets_provider(stack_file: Path) -> str | None:
+    """The stack file's `secretsprovider` (e.g. gcpkms://...), if it names one."""
+    if not stack_file.is_file():
+        return None
+    for line in stack_file.read_text().splitlines():
+        if line.startswith("secretsprovider:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
+
+
+def _stack_named(args: tuple[str, ...]) -> str | None:
+    """The stack a pulumi command line targets (`--stack X`, `-s X`, `--stack=X`)."""
+    for index, arg in enumerate(args):
+        if arg in ("--stack", "-s") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--stack="):
+            return arg.split("=", 1)[1]
+    return None

@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("plugins", help="register the built Pulumi plugins with the engine")
     env = commands.add_parser("env", help="print exports for PATH, PULUMI_* and KUBECONFIG")
     env.add_argument("--format", choices=("shell", "make"), default="shell")
+    env.add_argument("--stack", help="local: also export the local stack's passphrase")
     commands.add_parser("bin-dir", help="print the directory holding every tool")
     args = parser.parse_args(argv)
     try:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "plugins":
             install.register_pulumi_plugins()
         elif args.command == "env":
-            print(install.exports(args.format))
+            print(install.exports(args.format, args.stack))
         else:
             print(install.bin_dir())
     except (gobuild.BuildError, install.SetupError) as error:

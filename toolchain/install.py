@@ -131,7 +131,6 @@ def pulumi_environment() -> dict[str, str]:
     return {
         "PULUMI_HOME": str(pulumi_home()),
         "PULUMI_BACKEND_URL": f"file://{cache_root() / 'pulumi-state'}",
-        "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "local-only"),
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
@@ -140,8 +139,14 @@ def pulumi_environment() -> dict[str, str]:
     }
 
 
-def exports(style: str) -> str:
-    """Exports of the tool environment: `shell` for eval by a person, `make` for the Makefile."""
+# The passphrase of the local stack's secrets (a throwaway cluster's kubeconfig): it is in the
+# repository, so it is never used for another stack.
+LOCAL_STACK_PASSPHRASE = "local-only"
+
+
+def exports(style: str, stack: str | None = None) -> str:
+    """Exports of the tool environment: `shell` for eval by a person, `make` for the Makefile;
+    with `stack` local, also the local stack's passphrase."""
     if style == "make":
         values = {"TOOLS_BIN": str(bin_dir()), "KUBECONFIG": str(kubeconfig_path())}
         values |= pulumi_environment()
@@ -150,6 +155,8 @@ def exports(style: str) -> str:
         "PATH": f"{bin_dir()}:{os.environ.get('PATH', '')}",
         "KUBECONFIG": str(kubeconfig_path()),
     } | pulumi_environment()
+    if stack == "local":
+        values["PULUMI_CONFIG_PASSPHRASE"] = LOCAL_STACK_PASSPHRASE
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in values.items())
 
 

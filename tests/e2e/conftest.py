@@ -33,7 +33,12 @@ def project(
     state.mkdir()
     cli = PulumiCli(
         project_dir=root,
-        overrides={"PULUMI_BACKEND_URL": f"file://{state}", "KUBECONFIG": str(local_cluster)},
+        overrides={
+            "PULUMI_BACKEND_URL": f"file://{state}",
+            "KUBECONFIG": str(local_cluster),
+            # dev's secrets take the user's passphrase (local's is the repository's).
+            "PULUMI_CONFIG_PASSPHRASE": "e2e-dev-passphrase",
+        },
     )
     for stack in ("local", "dev"):
         cli.select_stack(stack)

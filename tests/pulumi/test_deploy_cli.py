@@ -19,3 +19,29 @@ def test_unknown_environment_lists_the_known_ones(action: str) -> None:
     assert result.returncode == 2
     assert "unknown environment 'nosuch'" in result.stderr
     assert f"known: {', '.join(known_environments())}" in result.stderr
+
+
+def deploy_up(env: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`python -m deploy up --env ENV` with a clean environment plus `variables`."""
+    environment = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **variables}
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", "up", "--env", env],
+        cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_a_cloud_stack_without_credentials_stops_at_once_naming_the_fix(env: str) -> None:
+    result = deploy_up(env, PYTHONPATH=str(REPO_ROOT))
+    assert result.returncode == 2
+    assert "gcloud auth application-default login" in result.stderr
+    assert "export PULUMI_CONFIG_PASSPHRASE=" in result.stderr
+    # Nothing slow started: no training, no image build, no engine.
+    assert "model" not in result.stderr.split("missing:")[0]
+
+
+def test_dev_refuses_the_repositorys_local_passphrase() -> None:
+    result = deploy_up("dev", PYTHONPATH=str(REPO_ROOT), PULUMI_CONFIG_PASSPHRASE="local-only")
+    assert result.returncode == 2
+    assert "'local-only' is the repository's, for the local stack only" in result.stderr
+    assert "KUBECONFIG" in result.stderr  # no kubeconfig either, in this empty environment
