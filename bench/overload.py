@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from bench.server import Server, start_server
+from bench.server import start_server
 from training.ensure import MODELS_DIR, ensure_trained
 
 
@@ -117,11 +117,11 @@ def open_loop(load: Load, rate: float, seconds: float, timeout: float = 10) -> O
     return outcome
 
 
-def batch_load(server: Server, image: bytes, images: int) -> Load:
-    """A TF-Serving predict of `images` copies of one encoded image."""
+def batch_load(url: str, image: bytes, images: int) -> Load:
+    """A TF-Serving predict of `images` copies of one encoded image, to the server at `url`."""
     instances = [{"b64": base64.b64encode(image).decode()}] * images
     body = json.dumps({"instances": instances}).encode()
-    return Load(server.url + "/v1/models/image-classifier:predict", body)
+    return Load(url + "/v1/models/image-classifier:predict", body)
 
 
 def main(argv: list[str]) -> int:
@@ -139,7 +139,7 @@ def main(argv: list[str]) -> int:
     log = Path(tempfile.mkdtemp(prefix="overload-")) / "gunicorn.log"
     with start_server(base, log, MODEL_BACKEND=args.backend) as server:
         server.wait_until("/v2/health/ready", 200, 120)
-        load = batch_load(server, digit.read_bytes(), args.images)
+        load = batch_load(server.url, digit.read_bytes(), args.images)
         saturated = closed_loop_rate(load, 16, args.seconds / 2)
         print(f"saturation: {saturated:.1f} requests/s ({args.images} images each)")
         outcome = open_loop(load, args.factor * saturated, args.seconds)

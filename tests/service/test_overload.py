@@ -20,7 +20,7 @@ def test_four_times_the_saturating_rate_is_shed_with_retry_after(
     with served(
         model_base, tmp_path / "gunicorn.log", REQUEST_DEADLINE_MS=str(DEADLINE_MS)
     ) as server:
-        load = batch_load(server, digit_images["7"], IMAGES)
+        load = batch_load(server.url, digit_images["7"], IMAGES)
         saturated = closed_loop_rate(load, 16, 3)
         outcome = open_loop(load, 4 * saturated, 6)
     assert set(outcome.statuses) == {200, 503}, outcome.summary()
