@@ -75,7 +75,7 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs.update(
                 name=args.name,
                 endpoint="203.0.113.10",
-                masterAuth={"clusterCaCertificate": "Q0EK"},
+                masterAuth={**args.inputs.get("masterAuth", {}), "clusterCaCertificate": "Q0EK"},
             )
         elif args.typ == "gcp:serviceaccount/account:Account":
             email = f"{args.inputs['accountId']}@{PROJECT}.iam.gserviceaccount.com"
@@ -144,6 +144,11 @@ def stack_config(stack: str) -> dict[str, Any]:
     """The `config:` mapping of the committed environments/Pulumi.<stack>.yaml."""
     document = yaml.safe_load((REPO_ROOT / "environments" / f"Pulumi.{stack}.yaml").read_text())
     return dict(document["config"])
+
+
+def use_mocks(stack: str) -> None:
+    """Mock resource creation for stack `stack`, so a component can be built alone in a test."""
+    pulumi.runtime.set_mocks(_Mocks(), project=PROJECT, stack=stack, preview=False)
 
 
 def run_program(
