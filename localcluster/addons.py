@@ -136,6 +136,35 @@ def metrics_manifests(layout: Layout) -> list[dict]:
 
 
 MANIFESTS: list[dict] = [
+    # kube-network-policies: what its upstream install.yaml grants its service account.
+    {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "system:kube-network-policies"},
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["pods", "namespaces", "nodes"],
+                "verbs": ["list", "watch"],
+            },
+            {
+                "apiGroups": ["networking.k8s.io"],
+                "resources": ["networkpolicies"],
+                "verbs": ["list", "watch"],
+            },
+        ],
+    },
+    {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "system:kube-network-policies"},
+        "roleRef": {
+            "apiGroup": RBAC,
+            "kind": "ClusterRole",
+            "name": "system:kube-network-policies",
+        },
+        "subjects": [_user("system:kube-network-policies")],
+    },
     {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",

@@ -2,10 +2,10 @@
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler form the control plane;
 containerd (with Debian's runc and CNI plugins), the kubelet, kube-proxy and CoreDNS form the
-node; metrics-server serves resource metrics (`kubectl top`, the HPA); CNCF Distribution is the
-registry images are pulled from. `up` starts what is missing
-and waits for a Ready node; `down` removes pods through the API, stops every process and undoes
-every change on the host (see localcluster.host).
+node; metrics-server serves resource metrics (`kubectl top`, the HPA); kube-network-policies
+enforces NetworkPolicy; CNCF Distribution is the registry images are pulled from. `up` starts
+what is missing and waits for a Ready node; `down` removes pods through the API, stops every
+process and undoes every change on the host (see localcluster.host).
 """
 
 import contextlib
@@ -49,6 +49,7 @@ COMPONENTS = (
     "kube-proxy",
     "coredns",
     "metrics-server",
+    "kube-network-policies",
 )
 
 
@@ -101,11 +102,12 @@ class LocalCluster:
             subprocess.run(
                 [str(bin_dir() / "kube-proxy"), "--cleanup"], capture_output=True, check=False
             )
+        created = host.created_host_paths(layout)
         host.restore(layout)
         shutil.rmtree(layout.run, ignore_errors=True)
         shutil.rmtree(layout.root, ignore_errors=True)
         self.kubeconfig_path.unlink(missing_ok=True)
-        remaining = self.leftovers()
+        remaining = self.leftovers() + [f"directory {path}" for path in created if path.exists()]
         if remaining:
             raise ClusterError("cluster-down left behind: " + "; ".join(remaining))
 
@@ -128,6 +130,7 @@ class LocalCluster:
         found += [f"mount {point}" for point in host.mounts_under((layout.root, layout.run))]
         found += ["network interface " + name for name in host.cluster_interfaces()]
         found += [f"iptables chain {chain}" for chain in host.kube_chains()]
+        found += [f"nftables table {' '.join(table)}" for table in host.nft_tables()]
         found += [f"cgroup {path}" for path in host.cluster_cgroups()]
         found += [f"directory {path}" for path in (layout.root, layout.run) if path.exists()]
         return found
@@ -278,6 +281,15 @@ class LocalCluster:
             "--kubelet-use-node-status-port",
             "--metric-resolution=15s",
             ready=lambda: _https_alive(f"https://{NODE_IP}:{METRICS_SERVER_PORT}/readyz"),
+        )
+        # NetworkPolicy: the bridge plugin enforces none (see toolchain/patches for the change
+        # that lets this agent queue packets on this kernel).
+        self._start(
+            "kube-network-policies",
+            f"--kubeconfig={layout.kubeconfig('kube-network-policies')}",
+            f"--hostname-override={layout.node_name}",
+            "--metrics-bind-address=127.0.0.1:9080",
+            ready=lambda: _http_ok("http://127.0.0.1:9080/metrics"),
         )
 
     def _start(

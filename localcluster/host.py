@@ -9,6 +9,7 @@ the bridge and any other interface.
 import contextlib
 import json
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,7 +26,13 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_NAMES = ("kubepods", "k8s.io")
 # Chains the kubelet and kube-proxy leave in each table after they stop.
 KUBE_CHAIN_PREFIXES = ("KUBE-",)
-KUBELET_STATE = Path("/var/lib/kubelet")
+# Paths the components create whatever their flags say: the kubelet's device-plugin directory,
+# containerd's default state directory (its shims' sockets always go there) and its NRI socket
+# (kube-network-policies learns pod addresses through it). Removed on `down` only if the
+# cluster created them.
+FIXED_HOST_PATHS = (Path("/var/lib/kubelet"), Path("/run/containerd"), Path("/run/nri"))
+# kube-network-policies deletes its nftables table when stopped; a killed one leaves it.
+NFT_TABLES = (("inet", "kube-network-policies"), ("inet", "kube-network-policies-dnscache"))
 
 
 def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -68,14 +75,16 @@ def prepare(layout: Layout) -> None:
     # Pod-to-Service traffic between pods on the same bridge is routed through the host.
     _write_sysctl("net/ipv4/ip_forward", "1")
     _write_sysctl("net/bridge/bridge-nf-call-iptables", "1")
-    if not KUBELET_STATE.exists():
-        # The kubelet creates its device-plugin directory there whatever --root-dir says.
-        (layout.root / "created-var-lib-kubelet").write_text("yes\n")
+    created = layout.root / "created-host-paths"
+    if not created.exists():
+        created.write_text("".join(f"{path}\n" for path in FIXED_HOST_PATHS if not path.exists()))
 
 
 def restore(layout: Layout) -> None:
     """Undo `prepare` and whatever the kubelet, kube-proxy and CNI left on the host."""
     unmount_under((layout.root, layout.run))
+    for family, table in nft_tables():
+        _run("nft", "delete", "table", family, table, check=False)
     for table in ("filter", "nat", "mangle"):
         _delete_chains(table)
     _run("ip", "link", "delete", BRIDGE, check=False)
@@ -87,8 +96,14 @@ def restore(layout: Layout) -> None:
             if value is not None:
                 _write_sysctl(name, value)
     remove_cgroups()
-    if (layout.root / "created-var-lib-kubelet").exists():
-        subprocess.run(["rm", "-rf", str(KUBELET_STATE)], check=False)
+    for path in created_host_paths(layout):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def created_host_paths(layout: Layout) -> list[Path]:
+    """The fixed host paths that did not exist before the cluster first started."""
+    created = layout.root / "created-host-paths"
+    return [Path(line) for line in created.read_text().split()] if created.exists() else []
 
 
 def bridge_exists() -> bool:
@@ -129,6 +144,15 @@ def kube_chains() -> list[str]:
             if words[:1] == ["-N"] and _is_cluster_chain(words[1]):
                 found.append(f"{table}/{words[1]}")
     return found
+
+
+def nft_tables() -> list[tuple[str, str]]:
+    """The network policy agent's nftables tables that exist now."""
+    if shutil.which("nft") is None:
+        return []
+    listing = _run("nft", "list", "tables", check=False).stdout.split("\n")
+    present = {tuple(line.split()[1:3]) for line in listing if line.startswith("table ")}
+    return [table for table in NFT_TABLES if table in present]
 
 
 def cluster_cgroups() -> list[Path]:

@@ -35,6 +35,7 @@ def client_identities(layout: Layout) -> tuple[Identity, ...]:
         Identity("kubelet", f"system:node:{layout.node_name}", "system:nodes"),
         Identity("coredns", "system:coredns"),
         Identity("metrics-server", "system:metrics-server"),
+        Identity("kube-network-policies", "system:kube-network-policies"),
         Identity("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters"),
     )
 

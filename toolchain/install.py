@@ -26,6 +26,7 @@ DEBIAN_PACKAGES = (
     "iptables",
     "conntrack",
     "skopeo",
+    "nftables",
 )
 APT_LOCK_TIMEOUT_SECONDS = 300
 CONTAINERS_CONF = Path("/etc/containers/containers.conf")

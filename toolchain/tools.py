@@ -18,6 +18,9 @@ PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 PULUMI_VERSION_VAR = f"{PULUMI_SDK}/go/common/version.Version"
 K8S_PROVIDER = "github.com/pulumi/pulumi-kubernetes/provider/v4"
 K8S_GO_SDK = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
+NETWORK_POLICIES_PATCH = (
+    Path(__file__).parent / "patches" / "kube-network-policies-0.8.0-xtables-nfqueue.patch"
+)
 LANGUAGE_HOST_PATCH = (
     Path(__file__).parent / "patches" / "pulumi-language-python-3.79.0-runplugin.patch"
 )
@@ -180,9 +183,7 @@ def _containerd(out: Path) -> None:
 
 
 def _coredns(out: Path) -> None:
-    gobuild.go_install(
-        "github.com/coredns/coredns", f"v{versions.COREDNS}", out / "coredns", {}
-    )
+    gobuild.go_install("github.com/coredns/coredns", f"v{versions.COREDNS}", out / "coredns", {})
 
 
 def _metrics_server(out: Path) -> None:
@@ -192,6 +193,20 @@ def _metrics_server(out: Path) -> None:
         out / "metrics-server",
         {"k8s.io/client-go/pkg/version.gitVersion": f"v{versions.METRICS_SERVER}"},
     )
+
+
+def _kube_network_policies(out: Path) -> None:
+    """The NetworkPolicy agent, patched: this kernel has no nftables `queue` expression (it
+    boots with `nomodule`), so the three queue rules use the xtables NFQUEUE target instead;
+    it also takes --kubeconfig (it runs on the host, not in a pod) and cleans up on SIGTERM."""
+    source = gobuild.module_dir(
+        "sigs.k8s.io/kube-network-policies", f"v{versions.KUBE_NETWORK_POLICIES}"
+    )
+    with tempfile.TemporaryDirectory(prefix="kube-network-policies-") as tmp:
+        tree = Path(tmp) / "src"
+        _writable_copy(source, tree)
+        subprocess.run(["patch", "-p1", "-i", str(NETWORK_POLICIES_PATCH)], cwd=tree, check=True)
+        gobuild.build_package("./cmd", out / "kube-network-policies", tree)
 
 
 def _registry(out: Path) -> None:
@@ -299,7 +314,6 @@ def _required_version(module_root: Path, module: str) -> str:
 TOOLS: tuple[Tool, ...] = (
     Tool("helm3", versions.HELM3, ("helm",), _helm3),
     Tool("helm4", versions.HELM4, ("helm4",), _helm4),
-    Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score),
     Tool("etcd", versions.ETCD, ("etcd",), _etcd),
     Tool(
         "kubernetes",
@@ -322,6 +336,13 @@ TOOLS: tuple[Tool, ...] = (
     Tool("coredns", versions.COREDNS, ("coredns",), _coredns),
     Tool("registry", versions.DISTRIBUTION, ("registry",), _registry),
     Tool("metrics-server", versions.METRICS_SERVER, ("metrics-server",), _metrics_server),
+    Tool(
+        "kube-network-policies",
+        f"{versions.KUBE_NETWORK_POLICIES}-xtables-nfqueue",
+        ("kube-network-policies",),
+        _kube_network_policies,
+    ),
+    Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score),
     Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi),
     Tool(
         "pulumi-language-python",

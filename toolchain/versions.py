@@ -16,6 +16,8 @@ COREDNS: Final = "1.14.7"
 DISTRIBUTION: Final = "3.1.2"
 # Resource metrics (`kubectl top`, the HPA) of the local cluster.
 METRICS_SERVER: Final = "0.8.0"
+# NetworkPolicy enforcement of the local cluster, patched for this kernel (toolchain/patches/).
+KUBE_NETWORK_POLICIES: Final = "0.8.0"
 
 # The CLI and the Python SDK (pyproject.toml) share one version.
 PULUMI: Final = "3.260.0"
