@@ -3,41 +3,57 @@
 import pulumi
 
 from imagebuild.push import released_image
+from imagebuild.record import ImageInfo
 from infra.cluster import Cluster, loopback_url
 from infra.config import load_settings
 from infra.gke_https import gateway_values
 from infra.image_push import PushedImage
 from infra.release import Release, ReleaseArgs
+from infra.values import canary_values
 
 settings = load_settings()
 
 cluster = Cluster("cluster", settings.cluster)
+pushes: list[pulumi.Resource] = []
 
-image = settings.image
-release_opts = None
-if cluster.registry is not None:
-    # The cluster pulls from its registry: push the built archive there, release that digest.
-    image = released_image(settings.image, cluster.registry)
-    push = PushedImage(
-        "image",
-        settings.image,
-        cluster.registry,
-        insecure=cluster.registry_insecure,
-        opts=pulumi.ResourceOptions(depends_on=[cluster]),
+
+def delivered(name: str, built: ImageInfo) -> ImageInfo:
+    """The image as the cluster pulls it: pushed to the cluster's registry when it has one."""
+    if cluster.registry is None:
+        return built
+    pushes.append(
+        PushedImage(
+            name,
+            built,
+            cluster.registry,
+            insecure=cluster.registry_insecure,
+            opts=pulumi.ResourceOptions(depends_on=[cluster]),
+        )
     )
-    release_opts = pulumi.ResourceOptions(depends_on=[push])
+    return released_image(built, cluster.registry)
+
+
+chart_values = gateway_values(settings.chart_values, settings.cluster, settings.stack)
+stable = settings.image
+if settings.canary is not None and settings.canary_image is not None:
+    if settings.canary.promote:
+        stable = settings.canary_image
+    else:
+        canary = delivered("canary-image", settings.canary_image)
+        chart_values = {**chart_values, **canary_values(canary, settings.canary.replicas)}
+image = delivered("image", stable)
 
 release = Release(
     "image-classifier",
     ReleaseArgs(
         config=settings.release,
         # On GKE with `https`, the chart's Gateway gets the names of what GkeCluster created.
-        chart_values=gateway_values(settings.chart_values, settings.cluster, settings.stack),
+        chart_values=chart_values,
         image=image,
         auth_token=settings.auth_token,
     ),
     provider=cluster.provider,
-    opts=release_opts,
+    opts=pulumi.ResourceOptions(depends_on=pushes),
 )
 
 pulumi.export("clusterKind", cluster.kind)
@@ -46,8 +62,10 @@ pulumi.export("endpoint", release.endpoint)
 pulumi.export("releaseName", release.name)
 pulumi.export("releaseNamespace", release.namespace_name)
 pulumi.export("releaseRevision", release.revision)
-pulumi.export("modelVersion", settings.image.model_version)
+pulumi.export("modelVersion", image.model_version)
 pulumi.export("image", f"{image.repository}@{image.digest}")
 pulumi.export("imageDigest", image.digest)
+if "canary" in chart_values:
+    pulumi.export("canaryModelVersion", chart_values["canary"]["model"]["version"])
 if cluster.kind == "local" and (url := loopback_url(settings.chart_values)) is not None:
     pulumi.export("localUrl", url)

@@ -164,11 +164,23 @@ class ReleaseConfig(_Section):
     timeoutSeconds: int = Field(default=300, ge=30)
 
 
+class CanaryConfig(_Section):
+    """A canary of another model version beside the stable release, behind the same Service.
+
+    Promote: set `promote: true` (the stable pods roll to the canary's image, the canary goes).
+    Roll back: remove the section (the canary goes, the stable pods are untouched)."""
+
+    imageRecord: str = Field(description="image record of the canary's image (make image)")
+    replicas: int = Field(default=1, ge=1, description="canary pods beside the stable ones")
+    promote: bool = Field(default=False, description="release the canary's image as stable")
+
+
 class _StackSections(_Section):
     cluster: ClusterConfig
     release: ReleaseConfig = ReleaseConfig()
     chart: dict[str, Any] = Field(default_factory=dict)
     imageRecord: str | None = None
+    canary: CanaryConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,8 @@ class StackSettings:
     chart_values: dict[str, Any]
     image: ImageInfo
     auth_token: pulumi.Output[str] | None
+    canary: CanaryConfig | None = None
+    canary_image: ImageInfo | None = None
 
 
 def stack_file(stack: str) -> Path:
@@ -195,7 +209,7 @@ def load_settings() -> StackSettings:
     where = stack_file(stack)
     config = pulumi.Config(PROJECT)
     raw: dict[str, Any] = {}
-    for key in ("cluster", "release", "chart", "imageRecord"):
+    for key in ("cluster", "release", "chart", "imageRecord", "canary"):
         value = config.get(key)
         if value is None:
             continue
@@ -210,13 +224,10 @@ def load_settings() -> StackSettings:
     except ValidationError as error:
         raise ConfigError(_describe(error, where)) from None
     record_file = Path(sections.imageRecord) if sections.imageRecord else record_path(stack)
-    try:
-        image = load_record(record_file).image
-    except RecordError as error:
-        raise ConfigError(
-            f"{error}; build it with `make image ENV={stack}` "
-            f"or point '{PROJECT}:imageRecord' in {where} at a record"
-        ) from None
+    image = _image(record_file, "imageRecord", stack, where)
+    canary_image = None
+    if sections.canary is not None:
+        canary_image = _image(Path(sections.canary.imageRecord), "canary.imageRecord", stack, where)
     auth_token = config.get_secret("authToken")
     auth = sections.chart.get("auth") or {}
     if auth.get("enabled") and not auth.get("existingSecret") and auth_token is None:
@@ -233,7 +244,20 @@ def load_settings() -> StackSettings:
         chart_values=sections.chart,
         image=image,
         auth_token=auth_token,
+        canary=sections.canary,
+        canary_image=canary_image,
     )
+
+
+def _image(record_file: Path, key: str, stack: str, where: Path) -> ImageInfo:
+    """The TensorFlow image of a record, or an error naming the key that points at it."""
+    try:
+        return load_record(record_file).image
+    except RecordError as error:
+        raise ConfigError(
+            f"{error}; build it with `make image ENV={stack}` "
+            f"or point '{PROJECT}:{key}' in {where} at a record"
+        ) from None
 
 
 def _decode(value: str) -> Any:

@@ -37,6 +37,18 @@ def release_values(
     return _merge(_merge(chart_defaults(), chart_values), release)
 
 
+def canary_values(image: ImageInfo, replicas: int) -> dict[str, Any]:
+    """The chart's `canary` section for `replicas` pods of `image` beside the stable ones."""
+    return {
+        "canary": {
+            "enabled": True,
+            "replicaCount": replicas,
+            "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest},
+            "model": {"version": image.model_version},
+        }
+    }
+
+
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's rule for values files: mappings merge key by key; lists and scalars replace."""
     merged = dict(base)

@@ -103,6 +103,18 @@ Image reference: repository@digest when a digest is set, else repository:tag (ta
 {{/*
 Name of the Secret holding the auth token: the existing one, or the chart's own.
 */}}
+{{- /* The canary's image: its own digest, from image.repository unless it names another. */}}
+{{- define "image-classifier.canaryImage" -}}
+{{- $canary := .Values.canary -}}
+{{- if not $canary.image.digest }}
+{{- fail "canary.enabled needs canary.image.digest: the canary runs another image, pinned by digest" }}
+{{- end }}
+{{- if not (toString $canary.model.version) }}
+{{- fail "canary.enabled needs canary.model.version: the model version the canary image serves" }}
+{{- end }}
+{{- printf "%s@%s" (default .Values.image.repository $canary.image.repository) $canary.image.digest }}
+{{- end }}
+
 {{- define "image-classifier.authSecretName" -}}
 {{- default (printf "%s-auth" (include "image-classifier.fullname" .)) .Values.auth.existingSecret }}
 {{- end }}
