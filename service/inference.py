@@ -9,6 +9,7 @@ from functools import partial
 from typing import TypeVar
 
 import numpy as np
+from PIL import Image
 
 from service.errors import ApiError
 from service.imaging import ImageError, model_input, open_image
@@ -36,6 +37,12 @@ def _image_step(index: int, step: Callable[[], T]) -> T:
         raise ApiError(error.status, f"image {index}: {error}") from None
 
 
+def _rows(index: int, image: Image.Image, artifact: ModelArtifact) -> np.ndarray:
+    # Closed at once: a request holds one decoded image at a time, not all of them.
+    with image:
+        return _image_step(index, partial(model_input, image, artifact.height, artifact.width))
+
+
 def classify_images(
     runtime: ModelRuntime, artifact: ModelArtifact, images: list[bytes], deadline: float
 ) -> np.ndarray:
@@ -54,10 +61,7 @@ def classify_images(
             )
         opened.append(image)
     with runtime.expecting():
-        rows = [
-            _image_step(index, partial(model_input, image, artifact.height, artifact.width))
-            for index, image in enumerate(opened)
-        ]
+        rows = [_rows(index, image, artifact) for index, image in enumerate(opened)]
         # One image (the usual case) needs no copy: the batcher joins requests anyway.
         return runtime.classify(rows[0][np.newaxis] if len(rows) == 1 else np.stack(rows), deadline)
 

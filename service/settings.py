@@ -49,9 +49,10 @@ class Settings(BaseModel):
     batch_timeout_ms: Annotated[float, Field(ge=0, le=10_000)] = 5
     batch_queue_capacity: PositiveInt = 256
     max_request_bytes: PositiveInt = 10 * 1024 * 1024
-    max_json_bytes: PositiveInt = 4 * 1024 * 1024
-    max_image_pixels: PositiveInt = 40_000_000
-    max_request_pixels: PositiveInt = 80_000_000
+    max_json_bytes: PositiveInt = 2 * 1024 * 1024
+    # 4096 x 4096 (phone photos fit); the request budget is three such images.
+    max_image_pixels: PositiveInt = 4096 * 4096
+    max_request_pixels: PositiveInt = 3 * 4096 * 4096
     request_deadline_ms: Annotated[int, Field(ge=10, le=600_000)] = 5000
     header_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5
     body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30

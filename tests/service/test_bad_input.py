@@ -15,6 +15,8 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import Image
 
+from service.settings import Settings
+
 pytestmark = pytest.mark.service
 PREDICT = "/v1/models/image-classifier:predict"
 INFER = "/v2/models/image-classifier/infer"
@@ -269,9 +271,9 @@ CASES: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
     "pixel-budget-before-decoding": (
         "POST",
         PREDICT,
-        # Each header claims 6000x6000 = 36 M pixels, under the per-image cap; the third crosses
-        # the per-request budget (80 M). None could be decoded: a 413 means nothing was.
-        {"json": {"instances": [{"b64": b64(claimed_size_png(6000, 6000))}] * 3}},
+        # Each header claims 4000x4000 = 16 M pixels, under the per-image cap; the fourth crosses
+        # the per-request budget (3 x 4096^2). None could be decoded: a 413 means none was.
+        {"json": {"instances": [{"b64": b64(claimed_size_png(4000, 4000))}] * 4}},
         413,
         "per request",
     ),
@@ -292,7 +294,7 @@ CASES: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
     "json-over-its-own-limit": (
         "POST",
         PREDICT,
-        {"data": b" " * (4 * 1024 * 1024 + 1) + b"{}", "headers": JSON},
+        {"data": b" " * Settings().max_json_bytes + b"{}", "headers": JSON},
         413,
         "JSON body",
     ),
