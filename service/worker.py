@@ -182,7 +182,7 @@ class BalancedThreadWorker(ThreadWorker):
             raise
         conn = TConn(self.cfg, sock, client, server)
         self.nr_conns += 1
-        self._start_reading(conn, self._header_timeout)
+        self._start_reading(conn)
         self._fresh.append(time.monotonic())
         if self._balancing and self._should_pause():
             self._pause(server, listener)
@@ -212,8 +212,8 @@ class BalancedThreadWorker(ThreadWorker):
 
     # --- Reading requests in the loop -----------------------------------------------------
 
-    def _start_reading(self, conn: TConn, timeout: float) -> None:
-        conn.deadline = time.monotonic() + timeout
+    def _start_reading(self, conn: TConn) -> None:
+        conn.deadline = time.monotonic() + self._header_timeout
         self._reading[conn] = self._arrival()
         with self._lock:
             self.poller.register(

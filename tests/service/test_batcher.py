@@ -132,3 +132,16 @@ def test_the_model_thread_survives_an_unexpected_error() -> None:
     assert result(batcher.submit(rows(1))) == [2]
     assert result(batcher.submit(rows(2))) == [4]
     assert batcher.alive
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the point
+def test_a_dead_model_thread_is_reported_so_liveness_can_fail() -> None:
+    def exit_thread(batch: np.ndarray) -> np.ndarray:
+        raise SystemExit  # not an Exception: nothing in the thread may catch it
+
+    batcher = Batcher(exit_thread, 8, WAIT_S, 16, Recorder()).start()
+    batcher.submit(rows(1))
+    deadline = time.monotonic() + WAIT_S
+    while batcher.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not batcher.alive
