@@ -181,7 +181,8 @@ class BalancedThreadWorker(ThreadWorker):
                 return  # a sibling took it
             raise
         conn = TConn(self.cfg, sock, client, server)
-        self.nr_conns += 1
+        with self._lock:
+            self.nr_conns += 1
         self._start_reading(conn)
         self._fresh.append(time.monotonic())
         if self._balancing and self._should_pause():
@@ -283,7 +284,8 @@ class BalancedThreadWorker(ThreadWorker):
         if answer:
             with contextlib.suppress(OSError):
                 conn.sock.send(answer)
-        self.nr_conns -= 1
+        with self._lock:
+            self.nr_conns -= 1
         conn.close()
 
     def _drop_late(self) -> None:
@@ -335,7 +337,8 @@ class BalancedThreadWorker(ThreadWorker):
                     conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
                 )
         else:
-            self.nr_conns -= 1
+            with self._lock:  # pool threads and the loop both count connections
+                self.nr_conns -= 1
             conn.close()
         self._resume()
 
@@ -412,8 +415,10 @@ class BalancedThreadWorker(ThreadWorker):
             sock.close()
         began = time.monotonic()
         graceful = began + self.cfg.graceful_timeout
-        while time.monotonic() < graceful and (self.futures or self._reading or self._keep):
-            if time.monotonic() - began > LINGER_SECONDS and not (self.futures or self._reading):
+        # nr_conns, not the futures: a finished request's connection joins _keep only after its
+        # future is done (finish_request runs after the waiters wake), and must not be missed.
+        while time.monotonic() < graceful and self.nr_conns > 0:
+            if time.monotonic() - began > LINGER_SECONDS and self.nr_conns == len(self._keep):
                 break  # only idle kept-alive connections left
             self.notify()
             for key, _ in self.poller.select(LOOP_SECONDS / 5):
