@@ -27,6 +27,7 @@ def delivered(name: str, built: ImageInfo) -> ImageInfo:
             built,
             cluster.registry,
             insecure=cluster.registry_insecure,
+            credentials=cluster.registry_credentials,
             opts=pulumi.ResourceOptions(depends_on=[cluster]),
         )
     )

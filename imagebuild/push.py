@@ -29,16 +29,23 @@ def released_image(built: ImageInfo, registry: str) -> ImageInfo:
     )
 
 
-def push_image(built: ImageInfo, registry: str, *, insecure: bool = False) -> ImageInfo:
-    """Copy `built`'s archive to `registry` (tagged as built); return the released image."""
+def push_image(
+    built: ImageInfo, registry: str, *, insecure: bool = False, credentials: str | None = None
+) -> ImageInfo:
+    """Copy `built`'s archive to `registry` (tagged as built); return the released image.
+
+    `credentials` (`user:password`) authenticate the push; without them skopeo uses the
+    caller's login (`skopeo login`, podman's or docker's auth file)."""
     released = released_image(built, registry)
     archive = Path(built.archive)
     archive = archive if archive.is_absolute() else REPO_ROOT / archive
     with tempfile.TemporaryDirectory() as tmp:
         digest_file = Path(tmp) / "digest"
         tls = ["--dest-tls-verify=false"] if insecure else []
+        login = ["--dest-creds", credentials] if credentials else []
         _skopeo(
-            "copy", "--quiet", "--preserve-digests", *tls, "--digestfile", str(digest_file),
+            "copy", "--quiet", "--preserve-digests", *tls, *login,
+            "--digestfile", str(digest_file),
             f"oci-archive:{archive}", f"docker://{released.reference}",
         )  # fmt: skip
         pushed = digest_file.read_text().strip()
@@ -49,11 +56,16 @@ def push_image(built: ImageInfo, registry: str, *, insecure: bool = False) -> Im
     return released
 
 
-def is_pushed(released: ImageInfo, *, insecure: bool = False) -> bool:
+def is_pushed(
+    released: ImageInfo, *, insecure: bool = False, credentials: str | None = None
+) -> bool:
     """Whether the registry serves `released` by its digest."""
     tls = ["--tls-verify=false"] if insecure else []
+    login = ["--creds", credentials] if credentials else []
     try:
-        _skopeo("inspect", "--raw", *tls, f"docker://{released.repository}@{released.digest}")
+        _skopeo(
+            "inspect", "--raw", *tls, *login, f"docker://{released.repository}@{released.digest}"
+        )
     except PushError:
         return False
     return True

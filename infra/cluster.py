@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra.artifact_registry import ArtifactRegistry, registry_host
 from infra.config import (
     ClusterConfig,
     ConfigError,
@@ -29,6 +30,8 @@ class Cluster(pulumi.ComponentResource):
     registry: str | None = None
     # A registry on this machine speaks plain HTTP on loopback.
     registry_insecure: bool = False
+    # `user:password` for pushing (a secret); None: the pusher's own login (skopeo/podman).
+    registry_credentials: pulumi.Output[str] | None = None
 
     def __init__(
         self, name: str, config: ClusterConfig, opts: pulumi.ResourceOptions | None = None
@@ -46,7 +49,17 @@ class Cluster(pulumi.ComponentResource):
             context = config.context
             self.registry, self.registry_insecure = config.registry, config.registryInsecure
         elif isinstance(config, GkeClusterConfig):
-            self.kubeconfig = GkeCluster(f"{name}-gke", config, opts=child).kubeconfig
+            gke = GkeCluster(f"{name}-gke", config, opts=child)
+            self.kubeconfig = gke.kubeconfig
+            registry = ArtifactRegistry(
+                f"{name}-registry",
+                config,
+                reader=gke.node_service_account.member,
+                gcp_provider=gke.gcp_provider,
+                opts=child,
+            )
+            self.registry = registry_host(config)
+            self.registry_credentials = registry.push_credentials
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,

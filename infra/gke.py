@@ -65,6 +65,7 @@ class GkeCluster(pulumi.ComponentResource):
     """Network, node account, cluster without its default pool, its node pool, and the HTTPS
     frontend (`self.https`: its address and certificate DNS records) when the stack asks."""
 
+    gcp_provider: gcp.Provider
     network: gcp.compute.Network
     node_service_account: gcp.serviceaccount.Account
     cluster: gcp.container.Cluster
@@ -83,6 +84,7 @@ class GkeCluster(pulumi.ComponentResource):
             region=config.region,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.gcp_provider = gcp_provider
         # Children are protected in prod: a stray `pulumi destroy` must not delete them.
         child = pulumi.ResourceOptions(parent=self, provider=gcp_provider, protect=config.protect)
         self.network = gcp.compute.Network(

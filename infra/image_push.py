@@ -16,7 +16,12 @@ from imagebuild.record import ImageInfo
 
 def _push(props: dict[str, Any]) -> dict[str, Any]:
     built = ImageInfo.model_validate(props["built"])
-    released = push_image(built, props["registry"], insecure=bool(props["insecure"]))
+    released = push_image(
+        built,
+        props["registry"],
+        insecure=bool(props["insecure"]),
+        credentials=props.get("credentials"),
+    )
     return {**props, "reference": f"{released.repository}@{released.digest}"}
 
 
@@ -28,6 +33,7 @@ class ImagePushProvider(ResourceProvider):
         return CreateResult(id_=outs["reference"], outs=outs)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # The credentials (a short-lived token) change on every run: not a reason to push.
         changed = any(olds.get(key) != news.get(key) for key in ("built", "registry"))
         if not changed:
             # A local registry may have been started afresh since the last push.
@@ -38,7 +44,9 @@ class ImagePushProvider(ResourceProvider):
                     "digest": built.archive_digest,
                 }
             )
-            changed = not is_pushed(released, insecure=bool(news["insecure"]))
+            changed = not is_pushed(
+                released, insecure=bool(news["insecure"]), credentials=news.get("credentials")
+            )
         return DiffResult(changes=changed, replaces=[], delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -56,8 +64,10 @@ class PushedImage(pulumi.dynamic.Resource):
         built: ImageInfo,
         registry: str,
         insecure: bool,
+        credentials: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["credentials"])
         super().__init__(
             ImagePushProvider(),
             name,
@@ -65,7 +75,8 @@ class PushedImage(pulumi.dynamic.Resource):
                 "built": built.model_dump(mode="json"),
                 "registry": registry,
                 "insecure": insecure,
+                "credentials": credentials,
                 "reference": None,
             },
-            opts,
+            pulumi.ResourceOptions.merge(opts, secret),
         )

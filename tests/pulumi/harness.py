@@ -24,6 +24,7 @@ from tests.chart.helm import manifests, template, write_values
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
+FAKE_ACCESS_TOKEN = "ya29.fake-access-token"
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 
 
@@ -84,10 +85,10 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}}
         return f"{args.name}-id", outputs
 
-    def call(
-        self, args: pulumi.runtime.MockCallArgs
-    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "gcp:organizations/getClientConfig:getClientConfig":
+            return {"accessToken": FAKE_ACCESS_TOKEN}
+        return {}
 
 
 class _RecordingMonitor(mocks.MockMonitor):

@@ -8,7 +8,7 @@ import pytest
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
 from tests.chart.helm import manifests, one, template, write_values
-from tests.fixtures.image_record import DIGEST, write_image_record
+from tests.fixtures.image_record import ARCHIVE_DIGEST, write_image_record
 from tests.pulumi.harness import (
     SECRET_SIG,
     SIG_KEY,
@@ -74,7 +74,9 @@ def test_cluster_kind_decides_the_resources(stack: str, tmp_path: Path, kubeconf
     recording = deploy(stack, tmp_path)
     kind = stack_config(stack)[f"{PROJECT}:cluster"]["kind"]
     assert resolve(recording.program["cluster"].kubeconfig)[1], "kubeconfig must be a secret"
-    assert len(recording.of_type(DYNAMIC)) == (1 if kind == "local" else 0)
+    # The image push everywhere, plus the local cluster itself on `local`.
+    dynamic = sorted(r.name for r in recording.of_type(DYNAMIC))
+    assert dynamic == (["cluster-control-plane", "image"] if kind == "local" else ["image"])
     assert len(recording.of_type(GKE_CLUSTER)) == (1 if kind == "gke" else 0)
     if kind == "existing":
         assert resolve(recording.program["cluster"].kubeconfig)[0] == kubeconfig.read_text()
@@ -101,14 +103,29 @@ def test_stack_chart_section_reaches_the_release_values(
             assert contains(values[key], chart[key]), key
 
 
-def test_image_is_pinned_by_digest_from_the_record(
+def test_image_is_pushed_to_the_clusters_registry_and_pinned_by_its_digest(
     stack: str, tmp_path: Path, kubeconfig: Path
 ) -> None:
-    values = deploy(stack, tmp_path).one(RELEASE).inputs["values"]
-    assert values["image"]["digest"] == DIGEST
-    assert values["image"]["repository"] == "localhost/image-classifier"
+    recording = deploy(stack, tmp_path)
+    values = recording.one(RELEASE).inputs["values"]
+    push = next(r for r in recording.of_type(DYNAMIC) if r.name == "image")
+    registry = push.inputs["registry"]
+    expected = {
+        "local": "127.0.0.1:5000",
+        "dev": stack_config("dev")[f"{PROJECT}:cluster"]["registry"],
+    }
+    cluster = stack_config(stack)[f"{PROJECT}:cluster"]
+    if cluster["kind"] == "gke":
+        expected[stack] = (
+            f"{cluster['region']}-docker.pkg.dev/{cluster['project']}/image-classifier"
+        )
+    assert registry == expected[stack]
+    # The archive's digest, which the push checks the registry reports.
+    assert values["image"]["digest"] == push.inputs["built"]["archive_digest"] == ARCHIVE_DIGEST
+    assert values["image"]["repository"] == f"{registry}/image-classifier"
     assert values["image"]["tag"] == "test-3-abc1234"
     assert values["model"]["version"] == 3
+    assert "localhost/" not in str(values)
 
 
 def test_release_waits_for_ready_workloads(stack: str, tmp_path: Path, kubeconfig: Path) -> None:
@@ -120,12 +137,14 @@ def test_release_waits_for_ready_workloads(stack: str, tmp_path: Path, kubeconfi
 
 def test_stacks_differ_where_environments_should(tmp_path: Path, kubeconfig: Path) -> None:
     values = {s: deploy(s, tmp_path).one(RELEASE).inputs["values"] for s in known_environments()}
-    assert values["local"]["replicaCount"] == 1
+    assert values["local"]["replicaCount"] == 2
     assert values["prod"]["autoscaling"]["enabled"] is True
     assert values["prod"]["gateway"]["enabled"] is True
     assert values["prod"].get("service", {}).get("type", "ClusterIP") == "ClusterIP"
     assert values["prod"]["auth"]["enabled"] is True
-    assert values["local"].get("service", {}).get("type", "ClusterIP") == "ClusterIP"
+    assert (values["local"]["service"]["type"], values["local"]["service"]["nodePort"]) == (
+        "NodePort", 8080,
+    )  # fmt: skip
 
 
 def test_prod_auth_token_is_sent_as_a_secret(tmp_path: Path) -> None:
