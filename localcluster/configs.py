@@ -213,7 +213,6 @@ def corefile(layout: Layout) -> str:
         fallthrough in-addr.arpa ip6.arpa
     }}
     cache 30
-    loop
     loadbalance
 }}
 """

@@ -38,6 +38,15 @@ def cluster(local_cluster: Path) -> LocalCluster:
     return LocalCluster()
 
 
+def skip_name(message: bytes, offset: int) -> int:
+    """The offset after the (possibly compressed) domain name at `offset`."""
+    while message[offset] != 0:
+        if message[offset] & 0xC0 == 0xC0:
+            return offset + 2
+        offset += 1 + message[offset]
+    return offset + 1
+
+
 def dns_query(name: str, server: str, port: int = 53) -> tuple[int, list[str]]:
     """One A query over UDP: (response code, IPv4 answers). Stdlib only, no resolver config."""
     query_id = random.randrange(1 << 16)
@@ -52,12 +61,12 @@ def dns_query(name: str, server: str, port: int = 53) -> tuple[int, list[str]]:
     offset = 12 + len(question) + 4
     addresses = []
     for _ in range(count):
-        # Answers name the question by a compression pointer (2 bytes) in CoreDNS's replies.
-        kind, _, _, length = struct.unpack(">HHIH", reply[offset + 2 : offset + 12])
-        data = reply[offset + 12 : offset + 12 + length]
+        offset = skip_name(reply, offset)
+        kind, _, _, length = struct.unpack(">HHIH", reply[offset : offset + 10])
+        data = reply[offset + 10 : offset + 10 + length]
         if kind == 1:
             addresses.append(socket.inet_ntoa(data))
-        offset += 12 + length
+        offset += 10 + length
     return flags & 0xF, addresses
 
 

@@ -12,11 +12,12 @@ def kubectl_command(kubeconfig: Path) -> list[str]:
     return [str(bin_dir() / "kubectl"), "--kubeconfig", str(kubeconfig)]
 
 
-def kubectl(kubeconfig: Path, *args: str) -> str:
+def kubectl(kubeconfig: Path, *args: str, stdin: str | None = None) -> str:
     """Run kubectl; fail with its stderr."""
     result = subprocess.run(
-        [*kubectl_command(kubeconfig), *args], capture_output=True, text=True, check=False
-    )
+        [*kubectl_command(kubeconfig), *args],
+        input=stdin, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     assert result.returncode == 0, f"kubectl {' '.join(args)}: {result.stderr}"
     return result.stdout
 

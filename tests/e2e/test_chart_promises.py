@@ -1,11 +1,13 @@
 """What the chart promises, shown on the real node: the HPA scales out under load and back in,
-a drain is refused while it would break the PodDisruptionBudget, and a rolling restart under
-load loses no request.
+a drain is refused while it would break the PodDisruptionBudget, a rolling restart under load
+loses no request, the NetworkPolicy admits only its sources and no egress, and a canary of a
+new model version gets its share of requests, then is promoted and rolled back.
 
 The local stack of a temporary project (module-scoped `project`) is released once; each test
 changes one setting with `pulumi config set` and `pulumi up`, as a user would.
 """
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploy.pulumi_cli import PulumiCli
+from imagebuild.record import load_record
 from localcluster import LocalCluster
 from localcluster.processes import wait_for
 from tests.e2e.kube import deployment, kubectl, kubectl_command, release_pods
@@ -129,3 +132,125 @@ def test_a_rolling_restart_under_load_loses_no_request(released: dict, local_clu
     assert_no_request_lost(load.report)
     after = {pod["metadata"]["name"] for pod in release_pods(local_cluster, released)}
     assert not before & after
+
+
+def client_pod(name: str, image: str, labels: dict[str, str]) -> dict:
+    """A pod of the service's image that serves plain HTTP on 8000 (no policy selects it)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {
+                    "name": "client",
+                    "image": image,
+                    "command": ["python3", "-m", "http.server", "8000", "--directory", "/tmp"],
+                }
+            ],
+        },
+    }
+
+
+def reaches(kubeconfig: Path, namespace: str, pod: str, url: str) -> bool:
+    """Whether `pod` gets an HTTP answer from `url` within 3 seconds."""
+    probe = (
+        "import sys, urllib.request\n"
+        "try:\n"
+        f"    urllib.request.urlopen({url!r}, timeout=3)\n"
+        "except Exception as error:\n"
+        "    sys.exit(f'{type(error).__name__}: {error}')\n"
+    )
+    result = subprocess.run(
+        [*kubectl_command(kubeconfig), "exec", "-n", namespace, pod, "--",
+         "python3", "-c", probe],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return result.returncode == 0
+
+
+def test_network_policy_admits_only_the_listed_sources_and_no_egress(
+    project: PulumiCli, released: dict, local_cluster: Path
+) -> None:
+    allowed = '[{"podSelector": {"matchLabels": {"image-classifier/client": "allowed"}}}]'
+    project.run("config", "set", "--path", "chart.networkPolicy.from", allowed, "-s", "local")
+    outputs = up(project)
+    namespace, image = outputs["releaseNamespace"], outputs["image"]
+    pods = {
+        "allowed-client": {"image-classifier/client": "allowed"},
+        "other-client": {"image-classifier/client": "other"},
+    }
+    for name, labels in pods.items():
+        manifest = json.dumps(client_pod(name, image, labels))
+        kubectl(local_cluster, "apply", "-n", namespace, "-f", "-", stdin=manifest)
+    kubectl(
+        local_cluster, "wait", "--for=condition=Ready", "pod/allowed-client", "pod/other-client",
+        "-n", namespace, "--timeout=120s",
+    )  # fmt: skip
+    try:
+        service = f"http://{outputs['releaseName']}.{namespace}.svc.cluster.local/v2/health/ready"
+        assert reaches(local_cluster, namespace, "allowed-client", service)
+        assert not reaches(local_cluster, namespace, "other-client", service)
+        # The kubelet's probes still get through: the pods stay Ready.
+        assert ready_replicas(local_cluster, outputs) == 2
+        # Egress: the release's pods open no connection; the client pods can reach each other.
+        client_ip = json.loads(
+            kubectl(local_cluster, "get", "pod", "allowed-client", "-n", namespace, "-o", "json")
+        )["status"]["podIP"]
+        server = release_pods(local_cluster, outputs)[0]["metadata"]["name"]
+        assert reaches(local_cluster, namespace, "other-client", f"http://{client_ip}:8000/")
+        assert not reaches(local_cluster, namespace, server, f"http://{client_ip}:8000/")
+    finally:
+        kubectl(local_cluster, "delete", "pod", *pods, "-n", namespace, "--wait=false")
+        project.run("config", "rm", "--path", "chart.networkPolicy", "-s", "local")
+        up(project)
+
+
+def test_a_canary_gets_its_share_then_is_promoted_and_rolled_back(
+    project: PulumiCli, released: dict, local_cluster: Path, next_model_record: Path
+) -> None:
+    stable_version = str(released["modelVersion"])
+    canary_version = str(load_record(next_model_record).image.model_version)
+    canary = json.dumps({"imageRecord": str(next_model_record), "replicas": 1})
+    project.run("config", "set", "--path", "canary", canary, "-s", "local")
+    outputs = up(project)
+    assert str(outputs["canaryModelVersion"]) == canary_version
+    name, namespace = outputs["releaseName"], outputs["releaseNamespace"]
+    kubectl(
+        local_cluster, "rollout", "status", f"deployment/{name}-canary", "-n", namespace,
+        "--timeout=180s",
+    )  # fmt: skip
+    with digit_load(rate=60.0) as load:
+        time.sleep(30)
+    assert_no_request_lost(load.report)
+    share = load.report.versions[canary_version] / load.report.sent
+    # One canary pod beside two stable ones: a third of the requests, within 0.1.
+    assert set(load.report.versions) == {stable_version, canary_version}
+    assert abs(share - 1 / 3) <= 0.1, f"canary share {share:.3f}"
+    record_measurement("canary_share_configured", round(1 / 3, 3))
+    record_measurement("canary_share_observed", round(share, 3))
+
+    # Promote: one config change; the stable pods roll to the canary's model, the canary goes.
+    with digit_load() as load:
+        project.run("config", "set", "--path", "canary.promote", "true", "-s", "local")
+        outputs = up(project)
+        time.sleep(3)
+    assert_no_request_lost(load.report)
+    assert str(outputs["modelVersion"]) == canary_version
+    assert load.report.timeline[-1][1] == canary_version
+    assert release_objects(local_cluster, namespace, f"{name}-canary") == []
+
+    # Roll back: one config change; the canary section goes, the stable model comes back.
+    with digit_load() as load:
+        project.run("config", "rm", "canary", "-s", "local")
+        outputs = up(project)
+        time.sleep(3)
+    assert_no_request_lost(load.report)
+    assert str(outputs["modelVersion"]) == stable_version
+    assert load.report.timeline[-1][1] == stable_version
+
+
+def release_objects(kubeconfig: Path, namespace: str, name: str) -> list[str]:
+    listing = kubectl(kubeconfig, "get", "deployments", "-n", namespace, "-o", "name")
+    return [line for line in listing.split() if line == f"deployment.apps/{name}"]

@@ -7,9 +7,6 @@ The tests run in file order against one stack (module-scoped `project`).
 """
 
 import json
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,8 +15,7 @@ import pytest
 from deploy.orchestrate import wait_until_ready
 from deploy.pulumi_cli import PulumiCli, PulumiError
 from envconfig import REPO_ROOT
-from imagebuild.build import build_environment
-from imagebuild.record import ImageRecord, load_record, record_path
+from imagebuild.record import ImageRecord, load_record
 from localcluster import LocalCluster
 from localcluster.layout import REGISTRY
 from tests.e2e.kube import deployment, helm, kubectl, release_pods
@@ -53,18 +49,6 @@ def engine_processes(cli: PulumiCli) -> list[str]:
         except OSError:
             continue
     return found
-
-
-@pytest.fixture(scope="module")
-def next_model_record(
-    project: PulumiCli, local_image_record: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A newer model version, trained and built as a user would (`make train`, `make image`)."""
-    subprocess.run([sys.executable, "-m", "training", "--env", "local"], cwd=REPO_ROOT, check=True)
-    build_environment("local")
-    copy = tmp_path_factory.mktemp("next-record") / "local.json"
-    shutil.copyfile(record_path("local"), copy)
-    return copy
 
 
 def test_up_runs_the_release_on_the_real_node(
