@@ -9,6 +9,7 @@ from pathlib import Path
 from toolchain import versions
 from toolchain.paths import bin_dir, cache_root, pulumi_home
 from toolchain.progress import say, step
+from toolchain.released import find_released
 from toolchain.tools import TOOLS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -51,19 +52,27 @@ def install_tools(names: list[str]) -> None:
     if unknown:
         raise SetupError(f"unknown tool(s) {', '.join(unknown)}; known: {', '.join(known)}")
     selected = [known[name] for name in names] if names else list(TOOLS)
-    if shutil.which("go") is None:
-        raise SetupError("the go command is not on PATH; install Go 1.26 first")
     bin_dir().mkdir(parents=True, exist_ok=True)
     for tool in selected:
+        sources = {binary: tool.directory / binary for binary in tool.binaries}
         if tool.is_installed():
             say(f"{tool.name} {tool.version}: cached in {tool.directory}")
+        elif (released := find_released(tool.binaries)) is not None:
+            sources = released
+            where = ", ".join(str(path) for path in released.values())
+            say(f"{tool.name} {tool.version}: using the released binaries {where}")
         else:
+            if shutil.which("go") is None:
+                raise SetupError(
+                    f"{tool.name} {tool.version} is neither cached nor on PATH, and the go "
+                    "command that would build it is not on PATH: install Go 1.26 first"
+                )
             with step(f"{tool.name} {tool.version}: building from the Go module proxy"):
                 tool.install()
-        for binary in tool.binaries:
+        for binary, source in sources.items():
             link = bin_dir() / binary
             link.unlink(missing_ok=True)
-            link.symlink_to(tool.directory / binary)
+            link.symlink_to(source)
 
 
 def install_system_packages() -> None:

@@ -10,6 +10,7 @@ from envconfig import REPO_ROOT
 from toolchain import versions
 from toolchain.install import pulumi_environment
 from toolchain.paths import bin_dir
+from toolchain.released import PROBES, answers, find_released
 
 pytestmark = pytest.mark.toolchain
 
@@ -22,25 +23,33 @@ def run(*command: str, env: dict[str, str] | None = None) -> str:
     return result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(
-    ("binary", "expected"),
-    [
-        ("helm", f'Version:"v{versions.HELM3}"'),
-        ("helm4", f'Version:"v{versions.HELM4}"'),
-        ("pulumi", f"v{versions.PULUMI}"),
-        ("kube-apiserver", f"Kubernetes v{versions.KUBERNETES}"),
-        ("kubelet", f"Kubernetes v{versions.KUBERNETES}"),
-        ("kube-proxy", f"Kubernetes v{versions.KUBERNETES}"),
-        ("etcd", f"etcd Version: {versions.ETCD}"),
-        ("containerd", f"containerd github.com/containerd/containerd/v2 v{versions.CONTAINERD}"),
-        ("ctr", f"ctr github.com/containerd/containerd/v2 v{versions.CONTAINERD}"),
-        ("coredns", f"CoreDNS-{versions.COREDNS}"),
-        ("registry", f"v{versions.DISTRIBUTION}"),
-    ],
-)
-def test_tool_reports_pinned_version(binary: str, expected: str) -> None:
-    flag = {"helm": "version", "helm4": "version", "pulumi": "version", "coredns": "-version"}
-    assert expected in run(str(bin_dir() / binary), flag.get(binary, "--version"))
+@pytest.mark.parametrize("binary", sorted(PROBES))
+def test_tool_reports_pinned_version(binary: str) -> None:
+    assert answers(bin_dir() / binary, PROBES[binary]), f"{binary} is not the pinned version"
+
+
+def test_released_binaries_of_the_pinned_version_are_used_instead_of_building(
+    tmp_path: Path,
+) -> None:
+    released = tmp_path / "released-bin"
+    released.mkdir()
+    for binary in ("helm", "kube-score"):
+        (released / binary).symlink_to((bin_dir() / binary).resolve())
+    env = dict(os.environ, PATH=f"{released}:/usr/bin:/bin", XDG_CACHE_HOME=str(tmp_path / "c"))
+    output = run("python3", "-m", "toolchain", "tools", "helm3", "kube-score", env=env)
+    assert f"helm3 {versions.HELM3}: using the released binaries {released / 'helm'}" in output
+    assert "building" not in output
+    linked = tmp_path / "c" / "image-classifier" / bin_dir().name / "helm"
+    assert linked.resolve() == (released / "helm").resolve()
+
+
+def test_a_released_binary_of_another_version_is_not_used(tmp_path: Path) -> None:
+    fake = tmp_path / "helm"
+    fake.write_text("#!/bin/sh\necho 'version.BuildInfo{Version:\"v3.0.0\"}'\n")
+    fake.chmod(0o755)
+    assert find_released(("helm",), {"PATH": str(tmp_path)}) is None
+    # Patched tools are always built: no probe accepts a stand-in.
+    assert find_released(("kube-network-policies",), {"PATH": str(bin_dir())}) is None
 
 
 def test_pause_is_a_static_program_built_from_the_kubelet_source() -> None:
