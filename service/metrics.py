@@ -83,6 +83,21 @@ class Metrics:
         for seconds in queue_seconds:
             self.queue_time.observe(seconds)
 
+    def loaded_workers(self) -> int:
+        """How many live workers have their model loaded (this process alone if not under
+        gunicorn)."""
+        registry = CollectorRegistry()
+        if self.multiprocess:
+            MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        return sum(
+            int(sample.value)
+            for family in registry.collect()
+            if family.name == "inference_model_info"
+            for sample in family.samples
+        )
+
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition of all metrics and its content type."""
         if self.multiprocess:

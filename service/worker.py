@@ -19,7 +19,8 @@ meanwhile. Measured with wrk: 16 connections split 8/8 every time, 4 connections
 Replacements. A worker that replaces a dead or recycled one loads its model while its siblings
 serve, so it takes no connection until release(): otherwise it would answer 503 "not ready" to
 the requests it accepted meanwhile. A fresh pod's first workers accept at once, so that
-liveness answers while they load. A worker alone in its pod has no sibling to serve while its
+liveness answers while they load. Siblings recycle (max_requests) one at a time: a worker due
+waits until every worker has its model. A worker alone in its pod has no sibling to serve while its
 replacement loads, so when it reaches max_requests it asks the master for a successor
 (SIGTTIN) and serves on; the successor holds until its model is ready, then asks the master to
 stop the oldest worker (SIGTTOU), which is the recycled one.
@@ -42,7 +43,7 @@ from collections import deque
 from concurrent import futures
 from concurrent.futures import Future
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.http import RequestParser
 from gunicorn.http.errors import (
@@ -63,6 +64,9 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # directory, and prometheus_client must not be imported before that.
 from service.arrival import Arrival, note_arrival
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.metrics import Metrics
 
 FRESH_CONNECTION_SECONDS = 1.0
 MAX_PAUSE_SECONDS = 0.5
@@ -151,7 +155,16 @@ class BalancedThreadWorker(ThreadWorker):
         self._recycle_after = self.max_requests
         self.max_requests = 2**62
         self._recycling = False
+        self._recycle_checked = 0.0
         super().init_process()
+
+    @property
+    def _metrics(self) -> "Metrics":
+        # Imported late: the master imports this module before it may import prometheus_client.
+        from service.api.metrics import METRICS_KEY
+
+        metrics: Metrics = self.wsgi.extensions[METRICS_KEY]
+        return metrics
 
     def release(self) -> None:
         """Take connections from now on (a replacement holds them until its model settled)."""
@@ -368,13 +381,22 @@ class BalancedThreadWorker(ThreadWorker):
         self._resume_unless_busy()
 
     def _recycle(self) -> None:
-        self._recycling = True
-        if self._balancing:
-            self.log.info("recycling worker after %s requests", self.nr)
-            self.alive = False
-        else:
+        if not self._balancing:
+            self._recycling = True
             self.log.info("asking for a successor after %s requests", self.nr)
             os.kill(self.ppid, signal.SIGTTIN)
+            return
+        # One worker at a time: while a sibling's replacement loads its model this one serves
+        # on, or the pod would have no worker taking connections (checked once a second).
+        now = time.monotonic()
+        if now - self._recycle_checked < 1:
+            return
+        self._recycle_checked = now
+        if self._metrics.loaded_workers() < self.cfg.workers:
+            return
+        self._recycling = True
+        self.log.info("recycling worker after %s requests", self.nr)
+        self.alive = False
 
     def run(self) -> None:
         """gthread's loop (polling every LOOP_SECONDS), then the linger before leaving."""
