@@ -13,6 +13,7 @@ from toolchain.progress import step
 from training.ensure import ensure_trained
 
 READY_TIMEOUT_SECONDS = 180
+POLICY_PACK = REPO_ROOT / "policy"
 
 
 def up(environment: Environment, cli: PulumiCli) -> None:
@@ -26,7 +27,11 @@ def up(environment: Environment, cli: PulumiCli) -> None:
         _python("-m", "imagebuild", "--env", env)
     with step(f"pulumi up -s {env}"):
         cli.select_stack(env)
-        cli.run("up", "--stack", env, "--yes", "--skip-preview", capture=False)
+        # The policy pack checks every stack's resources before anything changes.
+        cli.run(
+            "up", "--stack", env, "--yes", "--skip-preview", "--policy-pack", str(POLICY_PACK),
+            capture=False,
+        )  # fmt: skip
     outputs = cli.outputs(env)
     print(f"released {outputs['releaseName']} revision {outputs['releaseRevision']}: "
           f"model {outputs['modelVersion']}, image {outputs['image']}")  # fmt: skip

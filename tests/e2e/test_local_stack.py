@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from deploy import orchestrate
 from deploy.orchestrate import wait_until_ready
 from deploy.pulumi_cli import PulumiCli, PulumiError
-from envconfig import REPO_ROOT
 from imagebuild.record import ImageRecord, load_record
 from localcluster import LocalCluster
 from localcluster.layout import REGISTRY
@@ -23,7 +23,7 @@ from tests.e2e.load import assert_no_request_lost, digit_load
 
 pytestmark = pytest.mark.e2e
 
-POLICY_PACK = str(REPO_ROOT / "policy")
+POLICY_PACK = str(orchestrate.POLICY_PACK)
 PLUGINS = ("pulumi-language-python", "pulumi-resource-kubernetes", "pulumi-resource-pulumi-python")
 
 
@@ -162,14 +162,26 @@ def test_policy_pack_passes_the_local_stack(project: PulumiCli) -> None:
     assert "image-classifier@" in output
 
 
-def test_policy_pack_rejects_an_open_load_balancer(project: PulumiCli) -> None:
+def test_up_with_the_policy_pack_refuses_an_open_load_balancer(
+    project: PulumiCli, local_cluster: Path
+) -> None:
+    before = project.outputs("local")
     project.run("config", "set", "--path", "chart.service.type", "LoadBalancer", "-s", "local")
     try:
         with pytest.raises(PulumiError) as rejected:
-            project.run("preview", "--policy-pack", POLICY_PACK, "--stack", "local")
+            # What `make up` runs.
+            project.run(
+                "up", "--yes", "--skip-preview", "--policy-pack", POLICY_PACK, "-s", "local"
+            )
     finally:
         project.run("config", "set", "--path", "chart.service.type", "NodePort", "-s", "local")
     assert "no-open-load-balancer" in str(rejected.value)
+    # Refused before anything changed: the release is as it was.
+    service = kubectl(
+        local_cluster, "get", "service", before["releaseName"], "-n", before["releaseNamespace"],
+        "-o", "jsonpath={.spec.type}",
+    )  # fmt: skip
+    assert service == "NodePort"
 
 
 def test_dev_deploys_to_an_existing_cluster_through_its_registry(
