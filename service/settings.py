@@ -48,9 +48,14 @@ class Settings(BaseModel):
     batch_max_size: Annotated[int, Field(ge=1, le=1024)] = 16
     batch_timeout_ms: Annotated[float, Field(ge=0, le=10_000)] = 5
     batch_queue_capacity: PositiveInt = 256
+    # Limits, each checked before the work it bounds. The worst request each admits, measured
+    # with `python -m bench.limits` (one request in-process, 2 shared CPUs): a binary body at
+    # MAX_REQUEST_BYTES 0.13 CPU-s, +21 MiB; JSON at MAX_JSON_BYTES 0.24 CPU-s (numbers) or
+    # +54 MiB (empty objects); one image at MAX_IMAGE_PIXELS (4096 x 4096) 0.22 CPU-s, +96 MiB;
+    # MAX_REQUEST_PIXELS (three such images, decoded one at a time) 0.71 CPU-s, +96 MiB. Each
+    # of a worker's GUNICORN_THREADS threads holds at most one such request.
     max_request_bytes: PositiveInt = 10 * 1024 * 1024
     max_json_bytes: PositiveInt = 2 * 1024 * 1024
-    # 4096 x 4096 (phone photos fit); the request budget is three such images.
     max_image_pixels: PositiveInt = 4096 * 4096
     max_request_pixels: PositiveInt = 3 * 4096 * 4096
     request_deadline_ms: Annotated[int, Field(ge=10, le=600_000)] = 5000
