@@ -70,3 +70,7 @@ if "canary" in chart_values:
     pulumi.export("canaryModelVersion", chart_values["canary"]["model"]["version"])
 if cluster.kind == "local" and (url := loopback_url(settings.chart_values)) is not None:
     pulumi.export("localUrl", url)
+if cluster.https is not None:
+    # Add these to the host's DNS zone: the certificate is issued once the CNAME resolves.
+    pulumi.export("httpsAddress", cluster.https.address.address)
+    pulumi.export("certificateDnsRecords", cluster.https.dns_authorization.dns_resource_records)

@@ -9,11 +9,11 @@ import urllib.request
 from deploy import prerequisites
 from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT, Environment
+from policy import PACK_DIR
 from toolchain.progress import step
 from training.ensure import ensure_trained
 
 READY_TIMEOUT_SECONDS = 180
-POLICY_PACK = REPO_ROOT / "policy"
 
 
 def up(environment: Environment, cli: PulumiCli) -> None:
@@ -29,7 +29,7 @@ def up(environment: Environment, cli: PulumiCli) -> None:
         cli.select_stack(env)
         # The policy pack checks every stack's resources before anything changes.
         cli.run(
-            "up", "--stack", env, "--yes", "--skip-preview", "--policy-pack", str(POLICY_PACK),
+            "up", "--stack", env, "--yes", "--skip-preview", "--policy-pack", str(PACK_DIR),
             capture=False,
         )  # fmt: skip
     outputs = cli.outputs(env)

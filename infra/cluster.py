@@ -16,6 +16,7 @@ from infra.config import (
     LocalClusterConfig,
 )
 from infra.gke import GkeCluster
+from infra.gke_https import GkeHttpsFrontend
 from infra.local_cluster_provider import LocalControlPlane
 from localcluster.layout import REGISTRY as LOCAL_REGISTRY
 
@@ -32,6 +33,8 @@ class Cluster(pulumi.ComponentResource):
     registry_insecure: bool = False
     # `user:password` for pushing (a secret); None: the pusher's own login (skopeo/podman).
     registry_credentials: pulumi.Output[str] | None = None
+    # GKE with `https`: the load balancer's address and the certificate's DNS records.
+    https: GkeHttpsFrontend | None = None
 
     def __init__(
         self, name: str, config: ClusterConfig, opts: pulumi.ResourceOptions | None = None
@@ -51,6 +54,7 @@ class Cluster(pulumi.ComponentResource):
         elif isinstance(config, GkeClusterConfig):
             gke = GkeCluster(f"{name}-gke", config, opts=child)
             self.kubeconfig = gke.kubeconfig
+            self.https = gke.https
             registry = ArtifactRegistry(
                 f"{name}-registry",
                 config,

@@ -53,7 +53,11 @@ class Release(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("image-classifier:infra:Release", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        # A component's depends_on does not reach its children: the image push must precede
+        # the Helm release itself.
+        child = pulumi.ResourceOptions(
+            parent=self, provider=provider, depends_on=opts.depends_on if opts else None
+        )
         values = release_values(args.chart_values, args.image, args.auth_token)
         # The release owns its namespace, so destroying the stack leaves nothing behind.
         self.namespace = k8s.core.v1.Namespace(

@@ -44,7 +44,8 @@ class Shape:
 
 
 SHAPES = {
-    "local": Shape(1, None, None, "ClusterIP", None),
+    # Two pods behind a loopback NodePort (http://127.0.0.1:8080), a PDB keeping one.
+    "local": Shape(2, None, 1, "NodePort", None),
     "dev": Shape(2, None, 1, "ClusterIP", None),
     # Reached through the HTTPS Gateway only (tests/chart/test_gateway.py).
     "staging": Shape(None, (3, 6), 1, "ClusterIP", "image-classifier-auth"),
@@ -98,7 +99,7 @@ def test_environments_differ_in_resources(rendered_environments: dict[str, Docs]
         name: _server(docs)["resources"]["limits"]["memory"]
         for name, docs in rendered_environments.items()
     }
-    assert memory == {"local": "512Mi", "dev": "1Gi", "staging": "2Gi", "prod": "3Gi"}
+    assert memory == {"local": "1Gi", "dev": "1Gi", "staging": "2Gi", "prod": "3Gi"}
 
 
 def test_prod_token_from_pulumi_becomes_the_mounted_secret(

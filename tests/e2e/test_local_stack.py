@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from deploy import orchestrate
 from deploy.orchestrate import wait_until_ready
 from deploy.pulumi_cli import PulumiCli, PulumiError
 from imagebuild.record import ImageRecord, load_record
 from localcluster import LocalCluster
 from localcluster.layout import REGISTRY
+from policy import PACK_DIR
 from tests.e2e.kube import deployment, helm, kubectl, release_pods
 from tests.e2e.load import assert_no_request_lost, digit_load
 
 pytestmark = pytest.mark.e2e
 
-POLICY_PACK = str(orchestrate.POLICY_PACK)
+POLICY_PACK = str(PACK_DIR)
 PLUGINS = ("pulumi-language-python", "pulumi-resource-kubernetes", "pulumi-resource-pulumi-python")
 
 

@@ -85,10 +85,12 @@ class _Mocks(pulumi.runtime.Mocks):
             outputs["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}}
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
-            return {"accessToken": FAKE_ACCESS_TOKEN}
-        return {}
+            return {"accessToken": FAKE_ACCESS_TOKEN}, []
+        return {}, []
 
 
 class _RecordingMonitor(mocks.MockMonitor):
