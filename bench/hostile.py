@@ -73,9 +73,15 @@ class Trickle:
         self._stop.set()
         self._thread.join()
         answers = [reply(connection) for connection in self.connections]
+        self.close()
+        return answers
+
+    def close(self) -> None:
+        """Stop trickling and close the connections without waiting for an answer."""
+        self._stop.set()
+        self._thread.join()
         for connection in self.connections:
             connection.close()
-        return answers
 
 
 def slow_headers(url: str, clients: int) -> Trickle:
