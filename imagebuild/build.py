@@ -4,11 +4,14 @@ The build is skipped when the record's inputs hash matches and its images are st
 podman's storage; otherwise podman rebuilds, reusing every layer whose inputs did not change.
 """
 
+import fcntl
 import hashlib
 import json
 import shutil
 import subprocess
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,8 +83,23 @@ def latest_model(env: str) -> ModelArtifact:
     return load_artifact(path)
 
 
+@contextmanager
+def build_lock(env: str) -> Iterator[None]:
+    """Hold `env`'s build lock: builds of one environment (and readers that need its record and
+    archives to agree) run one at a time; podman save is not byte-reproducible."""
+    IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+    with (IMAGES_DIR / f".{env}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def build_environment(env: str, *, force: bool = False) -> ImageRecord:
     """Make env's images and record; `force` runs podman build even when the record is current."""
+    with build_lock(env):
+        return _build_environment(env, force=force)
+
+
+def _build_environment(env: str, *, force: bool) -> ImageRecord:
     artifact = latest_model(env)
     revision = git_revision()
     base_image = base.ensure_base_image()
