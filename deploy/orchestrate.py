@@ -49,8 +49,16 @@ def down(environment: Environment, cli: PulumiCli) -> None:
     if not cli.has_stack(env):
         print(f"stack {env} does not exist: nothing to destroy")
         return
+    kept = cli.protected_resources(env)
     with step(f"pulumi destroy -s {env}"):
-        cli.run("destroy", "--stack", env, "--yes", "--skip-preview", capture=False)
+        cli.run(
+            "destroy", "--stack", env, "--yes", "--skip-preview", "--exclude-protected",
+            capture=False,
+        )  # fmt: skip
+    if kept:
+        print(f"kept (protected in {environment.path.name}; unprotect them to delete):")
+        for urn in kept:
+            print(f"  {urn}")
 
 
 def wait_until_ready(url: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:

@@ -83,6 +83,12 @@ class PulumiCli:
         listed = json.loads(self.run("stack", "ls", "--json"))
         return any(entry["name"] == stack for entry in listed)
 
+    def protected_resources(self, stack: str) -> list[str]:
+        """URNs of the stack's resources that `pulumi destroy` must leave (protect: true)."""
+        state = json.loads(self.run("stack", "export", "--stack", stack))
+        resources = state.get("deployment", {}).get("resources") or []
+        return [resource["urn"] for resource in resources if resource.get("protect")]
+
     def outputs(self, stack: str) -> dict[str, Any]:
         """The stack's outputs, secrets revealed (they stay encrypted in the state file)."""
         result: dict[str, Any] = json.loads(
