@@ -82,7 +82,8 @@ def tensor_rows(values: object, artifact: ModelArtifact) -> np.ndarray:
     if array.ndim != 4 or array.shape[1:] != (artifact.height, artifact.width, 3):
         raise ApiError(400, f"tensor has shape {list(array.shape)}: expected {expected}")
     check_count(len(array))
-    rows = array.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32 becomes inf, refused just below
+        rows = array.astype(np.float32)
     if not np.isfinite(rows).all():
         raise ApiError(400, "tensor contains NaN or infinite values")
     if rows.size and (rows.min() < 0 or rows.max() > 1):
