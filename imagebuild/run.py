@@ -153,7 +153,7 @@ def wait_until_ready(container: RunningContainer, probe: Probe, timeout: float =
         try:
             if requests.get(container.url + probe.path, timeout=2).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         state = podman(["inspect", "--format", "{{.State.Status}}", container.container_id])
         if state.strip() != "running":

@@ -20,7 +20,7 @@ RELEASE = "image-classifier"
 # What the Pulumi program releases besides the stack file: a built image (model version 3) and
 # the token a stack's encrypted `authToken` holds (the chart ignores it unless auth is enabled).
 RELEASED_IMAGE = sample_image(model_version=3)
-AUTH_TOKEN = "token-from-pulumi-secret"
+AUTH_TOKEN = "token-from-pulumi-secret-0123456789abcdef"
 
 
 # Rendered manifests: one dict per Kubernetes object.
