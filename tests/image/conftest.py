@@ -14,6 +14,7 @@ from imagebuild import run
 from imagebuild.build import build_environment
 from imagebuild.record import ImageInfo, ImageRecord
 from training.digits import write_digits
+from training.ensure import latest_trained
 
 VARIANTS = ("image", "slim")
 # The image as it is, run only with what any runtime must give it: a writable /tmp.
@@ -41,9 +42,13 @@ class Digits:
 
 @pytest.fixture(scope="session")
 def image_record(local_model: Path) -> ImageRecord:
-    """The local environment's two images, built (or found up to date) once per session."""
+    """The local environment's two images, built (or found up to date) once per session.
+
+    They bake the newest published version (the e2e layer may have published one after
+    `local_model`)."""
     record = build_environment("local")
-    assert record.image.model_version == int(local_model.name)
+    newest = latest_trained("local")
+    assert newest is not None and record.image.model_version == int(newest.name)
     return record
 
 
