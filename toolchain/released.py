@@ -2,7 +2,8 @@
 versions are the pinned ones.
 
 A tool qualifies only if every binary it provides is found and answers its version probe with
-the pinned version; tools this project patches (or builds from its own source) never do.
+the pinned version; tools this project patches (or builds from its own source), and the
+Kubernetes provider (which reports no version), never do.
 """
 
 import os
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolchain import versions
-from toolchain.paths import bin_dir, pulumi_home
+from toolchain.paths import bin_dir
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,6 @@ PROBES: Mapping[str, Probe] = {
     "registry": Probe(("--version",), f"v{versions.DISTRIBUTION}"),
     "metrics-server": Probe(("--version",), f"v{versions.METRICS_SERVER}"),
     "kube-score": Probe(("version",), f"kube-score version: {versions.KUBE_SCORE}"),
-    "pulumi-resource-kubernetes": Probe(("-version",), versions.PULUMI_KUBERNETES),
 }
 
 
@@ -58,13 +58,10 @@ def answers(binary: Path, probe: Probe) -> bool:
 
 
 def search_path(environ: Mapping[str, str] | None = None) -> list[Path]:
-    """PATH without the project's own bin dir, then Pulumi's usual plugin directories."""
+    """PATH without the project's own bin dir."""
     path = (environ if environ is not None else os.environ).get("PATH", "")
     dirs = [Path(entry) for entry in path.split(os.pathsep) if entry]
-    dirs = [entry for entry in dirs if entry.resolve() != bin_dir().resolve()]
-    plugins = f"resource-kubernetes-v{versions.PULUMI_KUBERNETES}"
-    dirs += [Path.home() / ".pulumi" / "plugins" / plugins, pulumi_home() / "plugins" / plugins]
-    return dirs
+    return [entry for entry in dirs if entry.resolve() != bin_dir().resolve()]
 
 
 def find_released(
