@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from service.settings import Settings
 from tests.chart.helm import (
     AUTH_TOKEN,
     RELEASE,
@@ -29,6 +30,8 @@ SERVICE_SETTINGS = {
     "PORT", "MODEL_BASE_PATH", "MODEL_NAME", "MODEL_VERSION", "MODEL_BACKEND", "BATCH_MAX_SIZE",
     "BATCH_TIMEOUT_MS", "BATCH_QUEUE_CAPACITY", "MAX_REQUEST_BYTES", "AUTH_TOKEN_FILE",
     "LOG_LEVEL", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GRACEFUL_TIMEOUT_SECONDS",
+    "MAX_JSON_BYTES", "MAX_IMAGE_PIXELS", "MAX_REQUEST_PIXELS", "REQUEST_DEADLINE_MS",
+    "HEADER_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS",
 }  # fmt: skip
 
 
@@ -130,6 +133,8 @@ def test_settings_are_exactly_the_service_contract() -> None:
     docs = _render("--set", f"{model},auth.enabled=true,auth.token=t,batching.maxSize=4")
     settings = _settings(docs)
     assert set(settings) == SERVICE_SETTINGS
+    # Every key is one the service reads (service/settings.py is the contract).
+    assert {name.upper() for name in Settings.model_fields} >= SERVICE_SETTINGS
     assert settings["PORT"] == "8080"
     assert (settings["MODEL_VERSION"], settings["MODEL_BACKEND"]) == ("7", "litert")
     assert settings["BATCH_MAX_SIZE"] == "4"
