@@ -9,8 +9,8 @@ BOOT_PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 
-# Tool locations and engine settings come from one place: toolchain/install.py.
-$(shell mkdir -p build && $(BOOT_PYTHON) -m toolchain env --format make > build/make.env)
+# Tool locations and engine settings come from one place: ops/toolchain/install.py.
+$(shell mkdir -p build && $(BOOT_PYTHON) -m ops.toolchain env --format make > build/make.env)
 include build/make.env
 export PATH := $(TOOLS_BIN):$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
@@ -24,53 +24,53 @@ help: ## List the targets
 setup: venv system tools plugins ## Install everything (idempotent; cached under ~/.cache/image-classifier)
 
 venv: ## Python virtualenv from requirements.lock, linked as .venv
-	@$(BOOT_PYTHON) -m toolchain venv
+	@$(BOOT_PYTHON) -m ops.toolchain venv
 
 system: ## podman, runc, buildah, skopeo, CNI plugins, iptables from Debian, configured for this host
-	@$(BOOT_PYTHON) -m toolchain system
+	@$(BOOT_PYTHON) -m ops.toolchain system
 
 tools: ## helm 3/4, pulumi + plugins, Kubernetes (control plane + node), etcd, containerd, CoreDNS, registry: built from Go modules
-	@$(BOOT_PYTHON) -m toolchain tools
+	@$(BOOT_PYTHON) -m ops.toolchain tools
 
 plugins: tools ## Register the built Pulumi kubernetes provider (no downloads)
-	@$(BOOT_PYTHON) -m toolchain plugins
+	@$(BOOT_PYTHON) -m ops.toolchain plugins
 
 env: ## Print exports: eval "$$(make -s env)" to use helm, pulumi, kubectl by hand (ENV=local: its passphrase too)
-	@$(BOOT_PYTHON) -m toolchain env --stack $(ENV)
+	@$(BOOT_PYTHON) -m ops.toolchain env --stack $(ENV)
 
 check-env: venv
 	@$(PY) -m envconfig $(ENV)
 
 cluster-up: tools system ## Start the local cluster (control plane + one real node + registry) and write KUBECONFIG
-	@$(PY) -m localcluster up
+	@$(PY) -m ops.localcluster up
 
 cluster-down: ## Stop the local cluster; leaves no process, mount, interface, iptables chain or cgroup behind
-	@$(PY) -m localcluster down
+	@$(PY) -m ops.localcluster down
 
 train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|staging|prod)
 	@$(PY) -m training --env $(ENV)
 
 serve: check-env venv ## Serve ENV's latest model on localhost:8080 (trains one first if none)
-	@$(PY) -m deploy.serve --env $(ENV)
+	@$(PY) -m ops.deploy.serve --env $(ENV)
 
 image: check-env venv system ## Build ENV's images (TF + slim LiteRT), model baked in; record in build/images/ENV.json
 	@$(PY) -m imagebuild --env $(ENV)
 
 up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (push + release; local: serves 127.0.0.1:8080)
-	@$(PY) -m deploy up --env $(ENV)
+	@$(PY) -m ops.deploy up --env $(ENV)
 
 down: check-env ## Reverse `make up` for ENV
-	@$(PY) -m deploy down --env $(ENV)
+	@$(PY) -m ops.deploy down --env $(ENV)
 
 test: setup ## The whole suite: every layer, real tools, local cluster (pytest -m LAYER for one)
 	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
 bench: setup ## Service benchmark of ENV's model (trained if none): reports/service-benchmark-ENV.md
-	@$(PY) -m bench --env $(ENV)
+	@$(PY) -m ops.bench --env $(ENV)
 
 lint: venv ## ruff + mypy
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy .
 
 lock: ## Re-resolve pyproject.toml's pins into requirements.lock
-	@$(BOOT_PYTHON) -m toolchain lock
+	@$(BOOT_PYTHON) -m ops.toolchain lock

@@ -9,7 +9,7 @@ from imagebuild.build import build_environment
 from imagebuild.podman import PodmanError
 from imagebuild.wheelhouse import WheelhouseError
 from modelartifact import ArtifactError
-from toolchain.progress import say
+from ops.toolchain.progress import say
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from imagebuild.podman import inspect_image, podman
-from toolchain.paths import cache_root
-from toolchain.progress import say, step
+from ops.toolchain.paths import cache_root
+from ops.toolchain.progress import say, step
 
 BASE_IMAGE = "localhost/debian-python:3.11-bookworm-local"
 RECIPE_LABEL = "io.image-classifier.base-recipe"

@@ -27,7 +27,7 @@ from imagebuild.record import (
     write_record,
 )
 from modelartifact import ArtifactError, ModelArtifact, load_artifact
-from toolchain.progress import say, step
+from ops.toolchain.progress import say, step
 from training.ensure import MODELS_DIR, latest_trained
 
 REPOSITORY = "localhost/image-classifier"

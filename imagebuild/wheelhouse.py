@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from envconfig import REPO_ROOT
-from toolchain.paths import cache_root
-from toolchain.progress import say, step
+from ops.toolchain.paths import cache_root
+from ops.toolchain.progress import say, step
 
 LOCK_FILE = REPO_ROOT / "requirements.lock"
 # The service's runtime needs (contract 2); each backend adds its inference library.

@@ -18,7 +18,7 @@ from infra.config import (
 from infra.gke import GkeCluster
 from infra.gke_https import GkeHttpsFrontend
 from infra.local_cluster_provider import LocalControlPlane
-from localcluster.layout import REGISTRY as LOCAL_REGISTRY
+from ops.localcluster.layout import REGISTRY as LOCAL_REGISTRY
 
 
 class Cluster(pulumi.ComponentResource):

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from localcluster import LocalCluster
+from ops.localcluster import LocalCluster
 
 
 def _start() -> dict[str, Any]:

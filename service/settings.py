@@ -49,7 +49,7 @@ class Settings(BaseModel):
     batch_timeout_ms: Annotated[float, Field(ge=0, le=10_000)] = 5
     batch_queue_capacity: PositiveInt = 256
     # Limits, each checked before the work it bounds. The worst request each admits, measured
-    # with `python -m bench.limits` (one request in-process, 2 shared CPUs): a binary body at
+    # with `python -m ops.bench.limits` (one request in-process, 2 shared CPUs): a binary body at
     # MAX_REQUEST_BYTES 0.13 CPU-s, +21 MiB; JSON at MAX_JSON_BYTES 0.24 CPU-s (numbers) or
     # +54 MiB (empty objects); one image at MAX_IMAGE_PIXELS (4096 x 4096) 0.22 CPU-s, +96 MiB;
     # MAX_REQUEST_PIXELS (three such images, decoded one at a time) 0.71 CPU-s, +96 MiB. Each

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import LoadResult
-from bench.report import Measurements, Round, ServiceRun, write_report
+from ops.bench.load import LoadResult
+from ops.bench.report import Measurements, Round, ServiceRun, write_report
 from service.model_store import ModelArtifact
 from service.settings import Backend
 

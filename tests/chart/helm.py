@@ -11,8 +11,8 @@ from envconfig import load_environment
 from infra.config import GkeClusterConfig
 from infra.gke_https import gateway_values
 from infra.values import CHART_DIR, release_values
+from ops.toolchain.paths import bin_dir
 from tests.fixtures.image_record import sample_image
-from toolchain.paths import bin_dir
 
 HELM_BINARIES = ("helm", "helm4")
 RELEASE = "image-classifier"

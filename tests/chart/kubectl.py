@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from toolchain.paths import bin_dir
+from ops.toolchain.paths import bin_dir
 
 
 class KubectlError(RuntimeError):

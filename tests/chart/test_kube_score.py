@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ops.toolchain.paths import bin_dir
 from tests.chart.conftest import VALUES_SOURCES
 from tests.chart.helm import template
-from toolchain.paths import bin_dir
 
 pytestmark = pytest.mark.chart
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from localcluster import LocalCluster, host
-from localcluster.configs import PAUSE_IMAGE
-from localcluster.layout import BRIDGE, DNS_SERVICE_IP, KUBERNETES_SERVICE_IP, NODE_IP
-from localcluster.processes import wait_for
-from toolchain import versions
+from ops.localcluster import LocalCluster, host
+from ops.localcluster.configs import PAUSE_IMAGE
+from ops.localcluster.layout import BRIDGE, DNS_SERVICE_IP, KUBERNETES_SERVICE_IP, NODE_IP
+from ops.localcluster.processes import wait_for
+from ops.toolchain import versions
 
 pytestmark = pytest.mark.cluster
 

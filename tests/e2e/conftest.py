@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.pulumi_cli import PulumiCli
 from envconfig import REPO_ROOT
-from localcluster.layout import REGISTRY
+from ops.deploy.pulumi_cli import PulumiCli
+from ops.localcluster.layout import REGISTRY
 
 
 @pytest.fixture(scope="module")

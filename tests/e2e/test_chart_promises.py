@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy.pulumi_cli import PulumiCli
 from imagebuild.record import load_record
-from localcluster import LocalCluster
-from localcluster.processes import wait_for
+from ops.deploy.pulumi_cli import PulumiCli
+from ops.localcluster import LocalCluster
+from ops.localcluster.processes import wait_for
 from tests.e2e.kube import deployment, kubectl, kubectl_command, release_pods
 from tests.e2e.load import assert_no_request_lost, digit_load
 from tests.e2e.measurements import record_measurement

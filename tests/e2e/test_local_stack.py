@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy.orchestrate import wait_until_ready
-from deploy.pulumi_cli import PulumiCli, PulumiError
 from imagebuild.record import ImageRecord, load_record
-from localcluster import LocalCluster
-from localcluster.layout import REGISTRY
+from ops.deploy.orchestrate import wait_until_ready
+from ops.deploy.pulumi_cli import PulumiCli, PulumiError
+from ops.localcluster import LocalCluster
+from ops.localcluster.layout import REGISTRY
 from policy import PACK_DIR
 from tests.e2e.kube import deployment, helm, kubectl, release_pods
 from tests.e2e.load import assert_no_request_lost, digit_load

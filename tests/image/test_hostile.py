@@ -11,9 +11,15 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 
-from bench.hostile import MALFORMED_HTTP, answer_to, slow_body, slow_headers, worst_liveness_seconds
-from bench.overload import batch_load, closed_loop_rate, open_loop
 from imagebuild import run
+from ops.bench.hostile import (
+    MALFORMED_HTTP,
+    answer_to,
+    slow_body,
+    slow_headers,
+    worst_liveness_seconds,
+)
+from ops.bench.overload import batch_load, closed_loop_rate, open_loop
 from tests.image.conftest import Digits
 
 # The running pod of test_podspec.py, shared rather than started twice.

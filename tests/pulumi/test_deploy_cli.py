@@ -1,4 +1,4 @@
-"""`python -m deploy` (what `make up` / `make down` run) refuses unknown environments clearly."""
+"""`python -m ops.deploy` (`make up` / `make down`) refuses unknown environments clearly."""
 
 import subprocess
 import sys
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.pulumi
 @pytest.mark.parametrize("action", ["up", "down"])
 def test_unknown_environment_lists_the_known_ones(action: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "deploy", action, "--env", "nosuch"],
+        [sys.executable, "-m", "ops.deploy", action, "--env", "nosuch"],
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 2
@@ -22,10 +22,10 @@ def test_unknown_environment_lists_the_known_ones(action: str) -> None:
 
 
 def deploy_up(env: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """`python -m deploy up --env ENV` with a clean environment plus `variables`."""
+    """`python -m ops.deploy up --env ENV` with a clean environment plus `variables`."""
     environment = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **variables}
     return subprocess.run(
-        [sys.executable, "-m", "deploy", "up", "--env", env],
+        [sys.executable, "-m", "ops.deploy", "up", "--env", env],
         cwd=REPO_ROOT, env=environment, capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
 

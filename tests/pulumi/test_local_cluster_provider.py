@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from infra.local_cluster_provider import LocalClusterProvider
-from localcluster import LocalCluster
+from ops.localcluster import LocalCluster
 
 pytestmark = pytest.mark.pulumi
 

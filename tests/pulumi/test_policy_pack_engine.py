@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from ops.toolchain.install import pulumi_environment
+from ops.toolchain.paths import bin_dir
 from policy import PACK_DIR
 from policy.resource_rules import RULES_BY_TYPE
 from tests.pulumi.test_program import deploy
-from toolchain.install import pulumi_environment
-from toolchain.paths import bin_dir
 
 pytestmark = pytest.mark.pulumi
 

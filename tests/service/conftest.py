@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from bench.metrics_text import sample
-from bench.server import Server, start_server
 from envconfig import REPO_ROOT
+from ops.bench.metrics_text import sample
+from ops.bench.server import Server, start_server
 from service.app import create_app, runtime_of
 from service.settings import Settings
 

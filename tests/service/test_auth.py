@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bench.server import start_server
+from ops.bench.server import start_server
 from service.auth import read_tokens
 from service.settings import Backend, Settings, SettingsError
 from tests.service.conftest import TOKEN, ready_app

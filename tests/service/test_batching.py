@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bench.metrics_text import sample
+from ops.bench.metrics_text import sample
 from service.settings import Backend, Settings
 from tests.service.conftest import ready_app
 

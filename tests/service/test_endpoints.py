@@ -11,7 +11,7 @@ import pytest
 import tritonclient.http as triton
 from flask.testing import FlaskClient
 
-from bench.server import Server
+from ops.bench.server import Server
 from service.imaging import preprocess
 from service.settings import Backend, Settings
 from tests.service.conftest import Reference, ready_app

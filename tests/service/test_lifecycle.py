@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from bench.server import Server, free_port, start_server
 from envconfig import REPO_ROOT
+from ops.bench.server import Server, free_port, start_server
 from service.settings import Backend, Settings
 from tests.service.conftest import served, settled_app
 
@@ -144,7 +144,7 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
     env = {**os.environ, "PORT": str(port), "MODEL_BACKEND": "litert"}
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "deploy.serve", "--env", "local"],
+            [sys.executable, "-m", "ops.deploy.serve", "--env", "local"],
             cwd=REPO_ROOT,
             env=env,
             stdout=log,
@@ -158,7 +158,7 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
 
 def test_make_serve_refuses_an_unknown_environment() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "deploy.serve", "--env", "nowhere"],
+        [sys.executable, "-m", "ops.deploy.serve", "--env", "nowhere"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.server import free_port
+from ops.bench.server import free_port
 from service.settings import Backend, Settings
 from tests.service.conftest import ready_app, served
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.overload import batch_load, closed_loop_rate, open_loop
+from ops.bench.overload import batch_load, closed_loop_rate, open_loop
 from tests.service.conftest import served
 
 pytestmark = pytest.mark.service

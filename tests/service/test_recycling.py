@@ -1,14 +1,14 @@
 """Worker recycling (max_requests) under keep-alive load loses no request, with one worker or two.
 
 A short soak with wrk: 8 kept-alive connections, a recycle every ~MAX_REQUESTS requests. The
-long soaks (10 and 30 minutes) are `python -m bench.soak`.
+long soaks (10 and 30 minutes) are `python -m ops.bench.soak`.
 """
 
 from pathlib import Path
 
 import pytest
 
-from bench.load import run_wrk
+from ops.bench.load import run_wrk
 from tests.service.conftest import served
 
 pytestmark = pytest.mark.service

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.hostile import (
+from ops.bench.hostile import (
     MALFORMED_HTTP,
     answer_to,
     connect,
@@ -17,7 +17,7 @@ from bench.hostile import (
     slow_headers,
     worst_liveness_seconds,
 )
-from bench.server import Server
+from ops.bench.server import Server
 from tests.service.conftest import served
 
 pytestmark = pytest.mark.service

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.server import Server
+from ops.bench.server import Server
 from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
 from tests.service.conftest import READY_TIMEOUT, served, wait_until_every_worker_is_ready

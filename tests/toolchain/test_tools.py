@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from envconfig import REPO_ROOT
-from toolchain import versions
-from toolchain.install import pulumi_environment
-from toolchain.paths import bin_dir
-from toolchain.released import PROBES, answers, find_released
+from ops.toolchain import versions
+from ops.toolchain.install import pulumi_environment
+from ops.toolchain.paths import bin_dir
+from ops.toolchain.released import PROBES, answers, find_released
 
 pytestmark = pytest.mark.toolchain
 
@@ -36,7 +36,7 @@ def test_released_binaries_of_the_pinned_version_are_used_instead_of_building(
     for binary in ("helm", "kube-score"):
         (released / binary).symlink_to((bin_dir() / binary).resolve())
     env = dict(os.environ, PATH=f"{released}:/usr/bin:/bin", XDG_CACHE_HOME=str(tmp_path / "c"))
-    output = run("python3", "-m", "toolchain", "tools", "helm3", "kube-score", env=env)
+    output = run("python3", "-m", "ops.toolchain", "tools", "helm3", "kube-score", env=env)
     assert f"helm3 {versions.HELM3}: using the released binaries {released / 'helm'}" in output
     assert "building" not in output
     linked = tmp_path / "c" / "image-classifier" / bin_dir().name / "helm"
@@ -80,7 +80,7 @@ def test_kubectl_reports_client_and_server_versions(local_cluster: Path) -> None
 
 
 def test_second_setup_builds_nothing() -> None:
-    output = run("python3", "-m", "toolchain", "tools")
+    output = run("python3", "-m", "ops.toolchain", "tools")
     assert "building" not in output
     assert output.count("cached in") == len(output.strip().splitlines())
 

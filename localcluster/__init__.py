@@ -1,5 +1,0 @@
-"""The local Kubernetes cluster: a real control plane and one real node, as host processes."""
-
-from localcluster.cluster import ClusterError, LocalCluster
-
-__all__ = ["ClusterError", "LocalCluster"]
