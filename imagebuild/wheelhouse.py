@@ -18,7 +18,7 @@ from ops.toolchain.progress import say, step
 
 LOCK_FILE = REPO_ROOT / "requirements.lock"
 # The service's runtime needs (contract 2); each backend adds its inference library.
-COMMON = ("flask", "gunicorn", "prometheus-client", "pillow", "numpy", "pydantic")
+COMMON = ("flask", "gunicorn", "prometheus-client", "pillow", "numpy", "pydantic", "cryptography")
 BACKENDS: dict[str, tuple[str, ...]] = {
     "tensorflow": ("tensorflow-cpu",),
     "litert": ("ai-edge-litert",),

@@ -4,6 +4,8 @@ from pathlib import Path
 
 MODEL_NAME = "image-classifier"
 METADATA_FILE = "metadata.json"
+# What TensorFlow reads of a SavedModel directory (the rest of a version is LiteRT and reports).
+SAVED_MODEL_PARTS = ("saved_model.pb", "fingerprint.pb", "variables/", "assets/")
 
 
 def environment_base(models_dir: Path, environment: str) -> Path:
@@ -35,3 +37,11 @@ def latest_version_dir(directory: Path) -> Path | None:
 
 def _is_version(path: Path) -> bool:
     return path.is_dir() and path.name.isdigit() and int(path.name) >= 1
+
+
+def is_saved_model_file(relative: str) -> bool:
+    """Whether a version's file (relative path) is part of its SavedModel."""
+    return any(
+        relative == part or (part.endswith("/") and relative.startswith(part))
+        for part in SAVED_MODEL_PARTS
+    )

@@ -76,11 +76,20 @@ def read_metadata(version_dir: Path) -> ModelMetadata:
     """Parse and validate a version directory's metadata.json; errors name the file and key."""
     path = version_dir / METADATA_FILE
     try:
-        content = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ArtifactError(f"{path}: cannot read metadata: {error}") from None
+    return parse_metadata(content, path)
+
+
+def parse_metadata(content: bytes, path: Path) -> ModelMetadata:
+    """Validate metadata.json's bytes (read once, so the bytes parsed are the bytes verified)."""
+    try:
+        document = json.loads(content)
+    except ValueError as error:
         raise ArtifactError(f"{path}: cannot read metadata: {error}") from None
     try:
-        return ModelMetadata.model_validate(content)
+        return ModelMetadata.model_validate(document)
     except ValidationError as error:
         raise ArtifactError(_describe(path, error)) from None
 
