@@ -10,6 +10,7 @@ from pathlib import Path
 
 from envconfig import EnvironmentConfigError, load_environment
 from envconfig.environments import ENVIRONMENTS_DIR
+from modelartifact import ArtifactError
 from training.config import resolve_config
 from training.dataset import prepare_dataset
 from training.errors import TrainingError, one_line
@@ -48,7 +49,7 @@ def main(argv: list[str]) -> int:
         from training.train import train
 
         version_dir = train(config, environment.name, dataset)
-    except (EnvironmentConfigError, TrainingError) as error:
+    except (EnvironmentConfigError, TrainingError, ArtifactError) as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return 2
     print(f"published {version_dir}")

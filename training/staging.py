@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from modelartifact import ModelMetadata, file_hashes, published_versions, write_metadata
+from modelartifact.signing import sign_version
 from training.errors import TrainingError
 
 
@@ -23,8 +26,11 @@ def staging_dir(root: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def publish(staging: Path, root: Path, facts: dict[str, Any]) -> Path:
-    """Stamp the next version and every file's sha256 into metadata.json, then rename into place.
+def publish(
+    staging: Path, root: Path, facts: dict[str, Any], signing_key: Ed25519PrivateKey
+) -> Path:
+    """Stamp the next version and every file's sha256 into metadata.json, sign it with
+    `signing_key` (metadata.json.sig), then rename the version into place.
 
     The metadata is validated against the artifact's schema first, so no reader ever finds a
     published version it cannot read.
@@ -35,6 +41,7 @@ def publish(staging: Path, root: Path, facts: dict[str, Any]) -> Path:
         {**facts, "version": version, "files": file_hashes(staging)}
     )
     write_metadata(staging, metadata)
+    sign_version(staging, signing_key)
     target = root / str(version)
     try:
         staging.rename(target)

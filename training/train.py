@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from modelartifact import environment_base, model_dir
+from modelartifact.keystore import KeyStore
 from training.config import TrainingConfig
 from training.dataset import Dataset
 from training.evaluate import (
@@ -102,6 +103,8 @@ def write_litert_variants(
 
 def train(config: TrainingConfig, environment: str, dataset: Dataset) -> Path:
     """Train `environment`'s model on `dataset` per `config`; return the published version dir."""
+    # Before the work: an environment without its signing key fails now, not after training.
+    signing_key = KeyStore.of(environment).signing_key()
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     batches = image_batches(
@@ -126,4 +129,4 @@ def train(config: TrainingConfig, environment: str, dataset: Dataset) -> Path:
         metadata = build_metadata(
             config, environment, dataset, model, history, training_seconds, test, litert
         )
-        return publish(staging, root, metadata)
+        return publish(staging, root, metadata, signing_key)
