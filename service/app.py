@@ -8,7 +8,8 @@ from service.admission import admit_in_time
 from service.api import health, openapi, predict, tfserving, v2
 from service.api import metrics as metrics_api
 from service.api.common import RUNTIME_KEY
-from service.auth import TokenFile, require_bearer_token
+from service.audit import audit_requests
+from service.auth import Authenticator, require_bearer_token
 from service.errors import register_error_handlers
 from service.logs import configure_logging
 from service.metrics import Metrics
@@ -41,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.metrics_port is not None:
         serve_metrics_apart(app, settings.metrics_port)
     admit_in_time(app, settings.request_deadline_ms / 1000)
-    if settings.auth_token_file is not None:
-        require_bearer_token(app, TokenFile(settings.auth_token_file))
+    require_bearer_token(app, Authenticator.from_settings(settings))
+    audit_requests(app, metrics)
     register_error_handlers(app)
     for blueprint in (health.bp, metrics_api.bp, openapi.bp, tfserving.bp, v2.bp, predict.bp):
         app.register_blueprint(blueprint)

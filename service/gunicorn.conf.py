@@ -12,6 +12,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from service.auth import read_tokens
+from service.clients import load_clients
 from service.cpu import worker_cpus
 from service.settings import Settings, SettingsError
 
@@ -19,6 +20,8 @@ try:
     settings = Settings.from_env()
     if settings.auth_token_file is not None:
         read_tokens(settings.auth_token_file)  # a bad token file stops the pod at once
+    if settings.auth_clients_file is not None:
+        load_clients(settings.auth_clients_file)  # so does a bad clients file
 except SettingsError as error:
     sys.exit(f"error: {error}")
 

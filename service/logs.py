@@ -9,6 +9,8 @@ from typing import Any
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged too.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Audit records (service.audit): always at INFO, whatever LOG_LEVEL, so none is ever dropped.
+AUDIT_LOGGER = "image_classifier.audit"
 # The id of the request this thread is handling (set by service.observability), if any.
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -34,9 +36,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    """Send every logger's records to stdout as JSON at `level`."""
+    """Send every logger's records to stdout as JSON at `level`; audit records at INFO."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.getLogger(AUDIT_LOGGER).setLevel(logging.INFO)

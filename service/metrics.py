@@ -38,6 +38,13 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=target,
         )
+        self.refusals = Counter(
+            "inference_auth_refusals_total",
+            "Protected requests refused (401/403) by client and reason; callers without a valid "
+            "token are client 'unknown'.",
+            ["client", "reason"],
+            registry=target,
+        )
         self.in_flight = Gauge(
             "inference_requests_in_flight",
             "HTTP requests being handled now.",

@@ -34,6 +34,12 @@ def label_model(environ: "WSGIEnvironment", name: str, version: int) -> None:
     environ[_MODEL_KEY] = (name, str(version))
 
 
+def labelled_model(environ: "WSGIEnvironment") -> tuple[str, str] | None:
+    """The model and version label_model() recorded for this request, if any."""
+    model: tuple[str, str] | None = environ.get(_MODEL_KEY)
+    return model
+
+
 def instrument(app: Flask, metrics: Metrics) -> None:
     """Measure and log every request `app` answers."""
 
@@ -78,7 +84,7 @@ class RequestInstrumentation:
             current_request_id.reset(token)
 
     def _record(self, environ: "WSGIEnvironment", status: int, seconds: float) -> None:
-        model, version = environ.get(_MODEL_KEY, ("", ""))
+        model, version = labelled_model(environ) or ("", "")
         labels = (environ.get(_RULE_KEY, "unmatched"), model, version, str(status))
         self._metrics.requests.labels(*labels).inc()
         self._metrics.latency.labels(*labels).observe(seconds)

@@ -62,6 +62,7 @@ class Settings(BaseModel):
     header_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 5
     body_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30
     auth_token_file: Path | None = None
+    auth_clients_file: Path | None = None  # named clients (service.clients); both may be set
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     log_level: LogLevel = LogLevel.INFO
     gunicorn_workers: Annotated[int, Field(ge=1, le=64)] = 1

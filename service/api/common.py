@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected
 
+from service.auth import authorize_model
 from service.errors import ApiError
 from service.model_store import ModelArtifact
 from service.observability import label_model
@@ -23,9 +24,11 @@ def runtime() -> ModelRuntime:
 
 
 def resolve_model(name: str, version: str | None = None) -> ModelArtifact:
-    """Look up the served model and label the request with it (unknown names stay unlabelled)."""
+    """Look up the served model, label the request with it (unknown names stay unlabelled) and
+    check that the caller may use it."""
     artifact = runtime().resolve(name, version)
     label_model(request.environ, artifact.name, artifact.version)
+    authorize_model(artifact.name, artifact.version)
     return artifact
 
 
