@@ -1,0 +1,40 @@
+"""A small synthetic model version, published as training lays one out."""
+
+from pathlib import Path
+from typing import Any
+
+from modelartifact import ModelMetadata, file_hashes, write_metadata
+
+
+def variant(file: str) -> dict[str, Any]:
+    return {"file": file, "bytes": 1, "accuracy": 0.9, "signature": "serve_tensor"}
+
+
+def publish(model_dir: Path, directory_name: str, **changes: Any) -> Path:
+    """A version directory as training publishes it, with `changes` to its metadata."""
+    directory = model_dir / directory_name
+    directory.mkdir(parents=True)
+    for name in ("saved_model.pb", "model_float16.tflite", "model_int8.tflite"):
+        (directory / name).write_bytes(name.encode())
+    facts: dict[str, Any] = {
+        "name": "image-classifier",
+        "environment": "test",
+        "created": "2026-11-30T00:00:00+00:00",
+        "classes": ["cat", "dog"],
+        "input": {"height": 8, "width": 8, "channels": 3, "preprocessing": "/ 255"},
+        "signatures": {},
+        "saved_model": {},
+        "litert": {
+            "float16": variant("model_float16.tflite"),
+            "int8": variant("model_int8.tflite"),
+            "pruned": variant("model_float16.tflite"),
+        },
+        "dataset": {},
+        "metrics": {},
+        "eval": {},
+        "training": {},
+        "version": 1,
+        "files": file_hashes(directory),
+    }
+    write_metadata(directory, ModelMetadata.model_validate({**facts, **changes}))
+    return directory
