@@ -45,6 +45,13 @@ class Settings(BaseModel):
     )
     model_version: PositiveInt | None = None
     model_backend: Backend = Backend.TENSORFLOW
+    # Model integrity (modelartifact): with a public key (PEM) the signature of metadata.json is
+    # always checked; an encrypted model needs its data key (base64). Every image sets
+    # MODEL_REQUIRE_SIGNATURE=true; false (the default for runs on the host: make serve, bench)
+    # is what lets an unsigned model load when no public key is given.
+    model_public_key_file: Path | None = None
+    model_key_file: Path | None = None
+    model_require_signature: bool = False
     batch_max_size: Annotated[int, Field(ge=1, le=1024)] = 16
     batch_timeout_ms: Annotated[float, Field(ge=0, le=10_000)] = 5
     batch_queue_capacity: PositiveInt = 256
