@@ -127,10 +127,17 @@ Directory the auth token Secret is mounted in.
 {{- end }}
 
 {{/*
-Path of the mounted auth token: the value of AUTH_TOKEN_FILE.
+Key of the auth file inside the Secret: the token (mode token) or the clients file (mode clients).
 */}}
-{{- define "image-classifier.authTokenFile" -}}
-{{- printf "%s/%s" (include "image-classifier.authTokenDir" .) .Values.auth.secretKey }}
+{{- define "image-classifier.authKey" -}}
+{{- ternary .Values.auth.clientsKey .Values.auth.secretKey (eq .Values.auth.mode "clients") }}
+{{- end }}
+
+{{/*
+Path of the mounted auth file: the value of AUTH_TOKEN_FILE or AUTH_CLIENTS_FILE.
+*/}}
+{{- define "image-classifier.authFile" -}}
+{{- printf "%s/%s" (include "image-classifier.authTokenDir" .) (include "image-classifier.authKey" .) }}
 {{- end }}
 
 {{/*
@@ -142,8 +149,8 @@ Volume with the auth token (a list item), shared by the server and the test pod.
     secretName: {{ include "image-classifier.authSecretName" . }}
     defaultMode: 0440
     items:
-      - key: {{ .Values.auth.secretKey }}
-        path: {{ .Values.auth.secretKey }}
+      - key: {{ include "image-classifier.authKey" . }}
+        path: {{ include "image-classifier.authKey" . }}
 {{- end }}
 
 {{/*
@@ -156,11 +163,25 @@ Mount of the auth token volume (a list item).
 {{- end }}
 
 {{/*
-Fails the render when auth is enabled without a token source.
+Fails the render when auth is enabled without a source for its mode, when the other mode's value
+is set (it would be ignored), or when two clients share a name.
 */}}
 {{- define "image-classifier.validateAuth" -}}
-{{- if and .Values.auth.enabled (not .Values.auth.existingSecret) (not .Values.auth.token) }}
-{{- fail "auth.enabled is true but neither auth.existingSecret nor auth.token is set: set one of them" }}
+{{- $auth := .Values.auth }}
+{{- $source := ternary "clients" "token" (eq $auth.mode "clients") }}
+{{- $other := ternary "token" "clients" (eq $auth.mode "clients") }}
+{{- if and $auth.enabled (not $auth.existingSecret) (not (get $auth $source)) }}
+{{- fail (printf "auth.enabled is true but neither auth.existingSecret nor auth.%s is set: set one of them" $source) }}
+{{- end }}
+{{- if get $auth $other }}
+{{- fail (printf "auth.%s is set but auth.mode is %s: set auth.mode=%s or remove auth.%s" $other $auth.mode $other $other) }}
+{{- end }}
+{{- $names := list }}
+{{- range $auth.clients }}
+{{- if has .name $names }}
+{{- fail (printf "auth.clients: the name %q appears twice: client names must be unique" .name) }}
+{{- end }}
+{{- $names = append $names .name }}
 {{- end }}
 {{- end }}
 
