@@ -52,6 +52,7 @@ release = Release(
         chart_values=chart_values,
         image=image,
         auth_token=settings.auth_token,
+        model_data_key=settings.model_data_key,
     ),
     provider=cluster.provider,
     opts=pulumi.ResourceOptions(depends_on=pushes),

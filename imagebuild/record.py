@@ -20,6 +20,17 @@ Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 Backend = Literal["tensorflow", "litert"]
 
 
+class ModelKeys(BaseModel):
+    """How the image's model is protected: the public key the release verifies its signature
+    with, and the ids (never the keys) of the signing and data keys it was built with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public_key: str = Field(pattern=r"^-----BEGIN PUBLIC KEY-----\n")
+    signing_key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    data_key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+
+
 class ImageInfo(BaseModel):
     """One built image: how to reference it (by digest, too) and where its archive is."""
 
@@ -37,6 +48,7 @@ class ImageInfo(BaseModel):
     image_id: str
     backend: Backend
     model_version: ModelVersion
+    model_keys: ModelKeys
     size_bytes: int = Field(ge=0)
     archive: str
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
+from pulumi.runtime.config import is_config_secret
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -22,6 +23,11 @@ from pydantic import (
 
 from envconfig import PROJECT
 from imagebuild.record import ImageInfo, RecordError, load_record, record_path
+from modelartifact import ArtifactError
+from modelartifact.encryption import data_key_id, encode_data_key
+from modelartifact.keystore import KeyStore
+from service.clients import parse_clients
+from service.settings import SettingsError
 
 
 class ConfigError(pulumi.RunError):
@@ -194,6 +200,8 @@ class StackSettings:
     chart_values: dict[str, Any]
     image: ImageInfo
     auth_token: pulumi.Output[str] | None
+    # The data key the image's model is encrypted with (base64), a secret in the stack's state.
+    model_data_key: pulumi.Output[str]
     canary: CanaryConfig | None = None
     canary_image: ImageInfo | None = None
 
@@ -230,7 +238,9 @@ def load_settings() -> StackSettings:
         canary_image = _image(Path(sections.canary.imageRecord), "canary.imageRecord", stack, where)
     auth_token = config.get_secret("authToken")
     auth = sections.chart.get("auth") or {}
-    if auth.get("enabled") and not auth.get("existingSecret") and auth_token is None:
+    clients_mode = auth.get("mode") == "clients"
+    needs_secret = bool(auth.get("enabled")) and not auth.get("existingSecret")
+    if needs_secret and not clients_mode and auth_token is None:
         raise ConfigError(
             f"{where}: '{PROJECT}:chart' enables auth but '{PROJECT}:authToken' is not set; run "
             f"`pulumi config set --secret authToken <token> -s {stack}` "
@@ -241,9 +251,12 @@ def load_settings() -> StackSettings:
         stack_file=where,
         cluster=sections.cluster,
         release=sections.release,
-        chart_values=sections.chart,
+        chart_values=_with_auth_clients(
+            sections.chart, config, stack, where, clients_mode, needs_secret and clients_mode
+        ),
         image=image,
         auth_token=auth_token,
+        model_data_key=_model_data_key(stack, image),
         canary=sections.canary,
         canary_image=canary_image,
     )
@@ -258,6 +271,63 @@ def _image(record_file: Path, key: str, stack: str, where: Path) -> ImageInfo:
             f"{error}; build it with `make image ENV={stack}` "
             f"or point '{PROJECT}:{key}' in {where} at a record"
         ) from None
+
+
+def _model_data_key(stack: str, image: ImageInfo) -> pulumi.Output[str]:
+    """The stack's data key from the build host's key directory, the one the image was built
+    with (its id is in the record): the build -> release flow of the key, one way."""
+    store = KeyStore.of(stack)
+    try:
+        key = store.data_key()
+    except ArtifactError as error:
+        raise ConfigError(
+            f"{error} (the image was built with data key {image.model_keys.data_key_id})"
+        ) from None
+    if data_key_id(key) != image.model_keys.data_key_id:
+        raise ConfigError(
+            f"{store.directory}/data.key is data key {data_key_id(key)}, but the image "
+            f"{image.reference} was encrypted with data key {image.model_keys.data_key_id}: "
+            f"rebuild it with `make image ENV={stack}`, or restore the key it was built with"
+        )
+    return pulumi.Output.secret(encode_data_key(key))
+
+
+def _with_auth_clients(
+    chart: dict[str, Any],
+    config: pulumi.Config,
+    stack: str,
+    where: Path,
+    clients_mode: bool,
+    needed: bool,
+) -> dict[str, Any]:
+    """The chart section with the stack's named clients (secret config `authClients`, as
+    `python -m service.clients export` prints them) as auth.clients, a secret."""
+    key = f"{PROJECT}:authClients"
+    fix = (
+        'run `pulumi config set --secret authClients "$(python -m service.clients export '
+        f'--file clients.yaml)" -s {stack}`'
+    )
+    value = config.get("authClients")
+    if value is None:
+        if needed:
+            raise ConfigError(
+                f"{where}: '{PROJECT}:chart' sets auth.mode: clients but '{key}' is not set; {fix}"
+            )
+        return chart
+    if not clients_mode:
+        raise ConfigError(
+            f"{where}: '{key}' is set but '{PROJECT}:chart' does not set auth.mode: clients; "
+            f"set it there, or `pulumi config rm authClients -s {stack}`"
+        )
+    if not is_config_secret(key):
+        raise ConfigError(f"{where}: '{key}' is in clear text in the stack's config; {fix}")
+    try:
+        clients = parse_clients({"clients": _decode(value)}, f"{where}: '{key}'")
+    except SettingsError as error:
+        raise ConfigError(str(error)) from None
+    entries = [client.model_dump(mode="json", exclude_none=True) for client in clients.clients]
+    auth = {**(chart.get("auth") or {}), "clients": pulumi.Output.secret(entries)}
+    return {**chart, "auth": auth}
 
 
 def _decode(value: str) -> Any:

@@ -18,12 +18,14 @@ SERVICES = "Service/v1"
 
 @dataclass(frozen=True)
 class ReleaseArgs:
-    """What to release: the stack's chart section, the built image and the auth token."""
+    """What to release: the stack's chart section, the built image, the auth token and the
+    data key of the image's model."""
 
     config: ReleaseConfig
     chart_values: dict[str, Any]
     image: ImageInfo
     auth_token: pulumi.Output[str] | None
+    model_data_key: pulumi.Output[str]
 
 
 def service_name(resource_names: Mapping[str, Sequence[str]] | None) -> str:
@@ -58,7 +60,7 @@ class Release(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(
             parent=self, provider=provider, depends_on=opts.depends_on if opts else None
         )
-        values = release_values(args.chart_values, args.image, args.auth_token)
+        values = release_values(args.chart_values, args.image, args.auth_token, args.model_data_key)
         # The release owns its namespace, so destroying the stack leaves nothing behind.
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",

@@ -1,7 +1,8 @@
 """The Helm values a stack releases, computed in one place for infra, policy and the chart tests.
 
 chart/values.yaml's defaults <- the stack's `image-classifier:chart` section <- what only the
-release knows: the built image pinned by digest, its model version and the auth token. The
+release knows: the built image pinned by digest, its model version and public key (from the
+image record), the model's data key and the auth token. The
 result is complete (every key the chart reads), so a reader such as the policy pack checks
 exactly what Helm renders, without merging the chart's defaults again.
 """
@@ -25,12 +26,20 @@ def chart_defaults() -> dict[str, Any]:
 
 
 def release_values(
-    chart_values: Mapping[str, Any], image: ImageInfo, auth_token: pulumi.Input[str] | None
+    chart_values: Mapping[str, Any],
+    image: ImageInfo,
+    auth_token: pulumi.Input[str] | None,
+    model_data_key: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
-    """The values Helm renders the stack's release with; `auth_token` becomes auth.token."""
+    """The values Helm renders the stack's release with; `auth_token` becomes auth.token and
+    `model_data_key` (base64) modelKeys.dataKey."""
+    model_keys: dict[str, Any] = {"publicKey": image.model_keys.public_key}
+    if model_data_key is not None:
+        model_keys["dataKey"] = model_data_key
     release: dict[str, Any] = {
         "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest},
         "model": {"version": image.model_version},
+        "modelKeys": model_keys,
     }
     if auth_token is not None:
         release["auth"] = {"token": auth_token}

@@ -262,3 +262,46 @@ and a ClusterIP Service (anything else would publish plain HTTP beside the HTTPS
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+Model keys (modelKeys): the directory they are mounted in, and whether each is configured.
+*/}}
+{{- define "image-classifier.modelKeysDir" -}}
+/var/run/secrets/image-classifier/model
+{{- end }}
+
+{{- define "image-classifier.modelKeysName" -}}
+{{- printf "%s-model-keys" (include "image-classifier.fullname" .) }}
+{{- end }}
+
+{{- define "image-classifier.hasModelDataKey" -}}
+{{- if or .Values.modelKeys.dataKey .Values.modelKeys.existingSecret }}true{{ end }}
+{{- end }}
+
+{{- define "image-classifier.hasModelKeys" -}}
+{{- if or .Values.modelKeys.publicKey (include "image-classifier.hasModelDataKey" .) }}true{{ end }}
+{{- end }}
+
+{{/*
+One read-only volume with the public key (ConfigMap) and the data key (Secret), a list item.
+*/}}
+{{- define "image-classifier.modelKeysVolume" -}}
+- name: model-keys
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- if .Values.modelKeys.publicKey }}
+      - configMap:
+          name: {{ include "image-classifier.modelKeysName" . }}
+          items:
+            - key: public-key.pem
+              path: public-key.pem
+      {{- end }}
+      {{- if include "image-classifier.hasModelDataKey" . }}
+      - secret:
+          name: {{ default (include "image-classifier.modelKeysName" .) .Values.modelKeys.existingSecret }}
+          items:
+            - key: {{ .Values.modelKeys.secretKey }}
+              path: data.key
+      {{- end }}
+{{- end }}

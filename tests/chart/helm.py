@@ -11,16 +11,19 @@ from envconfig import load_environment
 from infra.config import GkeClusterConfig
 from infra.gke_https import gateway_values
 from infra.values import CHART_DIR, release_values
+from modelartifact.encryption import encode_data_key
 from ops.toolchain.paths import bin_dir
-from tests.fixtures.image_record import sample_image
+from tests.fixtures.image_record import DATA_KEY, sample_image
 
 HELM_BINARIES = ("helm", "helm4")
 RELEASE = "image-classifier"
 
-# What the Pulumi program releases besides the stack file: a built image (model version 3) and
-# the token a stack's encrypted `authToken` holds (the chart ignores it unless auth is enabled).
+# What the Pulumi program releases besides the stack file: a built image (model version 3), the
+# token a stack's encrypted `authToken` holds (the chart ignores it unless auth is enabled) and
+# the data key the image's model is encrypted with (from the build host's key directory).
 RELEASED_IMAGE = sample_image(model_version=3)
 AUTH_TOKEN = "token-from-pulumi-secret-0123456789abcdef"
+MODEL_DATA_KEY = encode_data_key(DATA_KEY)
 
 
 # Rendered manifests: one dict per Kubernetes object.
@@ -53,7 +56,7 @@ def environment_values(environment: str) -> dict[str, Any]:
     chart = stack.chart
     if stack.cluster.get("kind") == "gke":
         chart = gateway_values(chart, GkeClusterConfig.model_validate(stack.cluster), environment)
-    return release_values(chart, RELEASED_IMAGE, AUTH_TOKEN)
+    return release_values(chart, RELEASED_IMAGE, AUTH_TOKEN, MODEL_DATA_KEY)
 
 
 def write_values(values: dict[str, Any], directory: Path, name: str = "values") -> Path:

@@ -12,6 +12,7 @@ from PIL import Image
 from service.settings import Settings
 from tests.chart.helm import (
     AUTH_TOKEN,
+    MODEL_DATA_KEY,
     RELEASE,
     RELEASED_IMAGE,
     Docs,
@@ -31,8 +32,9 @@ SERVICE_SETTINGS = {
     "BATCH_TIMEOUT_MS", "BATCH_QUEUE_CAPACITY", "MAX_REQUEST_BYTES", "AUTH_TOKEN_FILE",
     "LOG_LEVEL", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GRACEFUL_TIMEOUT_SECONDS",
     "MAX_JSON_BYTES", "MAX_IMAGE_PIXELS", "MAX_REQUEST_PIXELS", "REQUEST_DEADLINE_MS",
-    "HEADER_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS",
+    "HEADER_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS", "MODEL_REQUIRE_SIGNATURE",
 }  # fmt: skip
+MODEL_KEYS_DIR = "/var/run/secrets/image-classifier/model"
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,52 @@ def test_settings_are_exactly_the_service_contract() -> None:
     assert settings["BATCH_MAX_SIZE"] == "4"
     assert settings["MAX_REQUEST_BYTES"] == "10485760"
     assert _server(docs)["envFrom"] == [{"configMapRef": {"name": FULLNAME}}]
+
+
+def _model_keys_volume(docs: Docs) -> dict[str, Any]:
+    pod = _deployment(docs)["spec"]["template"]["spec"]
+    [mount] = [m for m in _server(docs)["volumeMounts"] if m["name"] == "model-keys"]
+    assert (mount["mountPath"], mount["readOnly"]) == (MODEL_KEYS_DIR, True)
+    [volume] = [v for v in pod["volumes"] if v["name"] == "model-keys"]
+    return dict(volume["projected"])
+
+
+def test_a_release_mounts_the_model_keys_read_only(rendered_environments: dict[str, Docs]) -> None:
+    docs = rendered_environments["local"]
+    settings = _settings(docs)
+    assert settings["MODEL_PUBLIC_KEY_FILE"] == f"{MODEL_KEYS_DIR}/public-key.pem"
+    assert settings["MODEL_KEY_FILE"] == f"{MODEL_KEYS_DIR}/data.key"
+    assert settings["MODEL_REQUIRE_SIGNATURE"] == "true"
+    assert {"MODEL_PUBLIC_KEY_FILE", "MODEL_KEY_FILE"} <= {n.upper() for n in Settings.model_fields}
+    name = f"{FULLNAME}-model-keys"
+    public = one(docs, "ConfigMap", name)["data"]["public-key.pem"]
+    assert public == RELEASED_IMAGE.model_keys.public_key
+    secret = one(docs, "Secret", name)["data"]["data-key"]
+    assert base64.b64decode(secret).decode() == MODEL_DATA_KEY
+    projected = _model_keys_volume(docs)
+    assert projected["defaultMode"] == 0o440
+    assert [list(source) for source in projected["sources"]] == [["configMap"], ["secret"]]
+    annotations = _deployment(docs)["spec"]["template"]["metadata"]["annotations"]
+    assert "checksum/model-keys" in annotations
+
+
+def test_an_existing_secret_holds_the_data_key() -> None:
+    docs = _render("--set", "modelKeys.existingSecret=kms-unwrapped,modelKeys.secretKey=key")
+    assert [s for s in by_kind(docs, "Secret") if "model-keys" in s["metadata"]["name"]] == []
+    [source] = _model_keys_volume(docs)["sources"]
+    assert source["secret"]["name"] == "kms-unwrapped"
+    assert source["secret"]["items"] == [{"key": "key", "path": "data.key"}]
+    assert _settings(docs)["MODEL_KEY_FILE"] == f"{MODEL_KEYS_DIR}/data.key"
+
+
+def test_without_keys_nothing_is_mounted_and_a_signature_is_still_required(
+    default_manifests: Docs,
+) -> None:
+    settings = _settings(default_manifests)
+    assert settings["MODEL_REQUIRE_SIGNATURE"] == "true"
+    assert "MODEL_PUBLIC_KEY_FILE" not in settings and "MODEL_KEY_FILE" not in settings
+    volumes = _deployment(default_manifests)["spec"]["template"]["spec"]["volumes"]
+    assert [v["name"] for v in volumes if v["name"] == "model-keys"] == []
 
 
 def test_unset_model_version_and_backend_are_left_to_the_image(default_manifests: Docs) -> None:

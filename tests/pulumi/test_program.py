@@ -7,8 +7,16 @@ import pytest
 
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
+from modelartifact.encryption import encode_data_key
+from modelartifact.keystore import DATA_KEY_FILE, KEYS_DIR_VARIABLE
 from tests.chart.helm import manifests, one, template, write_values
-from tests.fixtures.image_record import ARCHIVE_DIGEST, write_image_record
+from tests.fixtures.image_record import (
+    ARCHIVE_DIGEST,
+    DATA_KEY,
+    MODEL_KEYS,
+    write_image_record,
+    write_keys,
+)
 from tests.pulumi.harness import (
     SECRET_SIG,
     SIG_KEY,
@@ -34,6 +42,16 @@ SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
 CERTIFICATE_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+
+
+@pytest.fixture(autouse=True)
+def keys_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every stack's key directory, holding the keys the test records were built with."""
+    root = tmp_path_factory.mktemp("keys")
+    for stack in known_environments():
+        write_keys(root, stack)
+    monkeypatch.setenv(KEYS_DIR_VARIABLE, str(root))
+    return root
 
 
 @pytest.fixture
@@ -151,6 +169,22 @@ def test_prod_auth_token_is_sent_as_a_secret(tmp_path: Path) -> None:
     release = deploy("prod", tmp_path).one(RELEASE)
     token = release.wire["values"]["auth"]["token"]
     assert token == {SIG_KEY: SECRET_SIG, "value": "prod-token"}
+
+
+@pytest.mark.parametrize("stack", ["local", "prod"])
+def test_the_model_keys_reach_the_release_and_the_data_key_as_a_secret(
+    stack: str, tmp_path: Path, kubeconfig: Path
+) -> None:
+    recording = deploy(stack, tmp_path)
+    keys = recording.one(RELEASE).wire["values"]["modelKeys"]
+    assert keys["publicKey"] == MODEL_KEYS.public_key
+    assert keys["dataKey"] == {SIG_KEY: SECRET_SIG, "value": encode_data_key(DATA_KEY)}
+
+
+def test_a_data_key_other_than_the_images_is_refused(tmp_path: Path, keys_root: Path) -> None:
+    (keys_root / "local" / DATA_KEY_FILE).write_text(encode_data_key(bytes(32)))
+    with pytest.raises(ConfigError, match=r"was encrypted with data key [0-9a-f]{16}: rebuild"):
+        deploy("local", tmp_path)
 
 
 def test_prod_cluster_is_protected_and_staging_is_not(tmp_path: Path) -> None:
