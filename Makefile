@@ -16,7 +16,7 @@ export PATH := $(TOOLS_BIN):$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup venv tools system plugins env check-env cluster-up cluster-down \
-        train serve image up down test test-fast bench lint lock
+        train serve image up down test test-fast bench lint lock lock-go
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -74,3 +74,6 @@ lint: venv ## ruff + mypy
 
 lock: ## Re-resolve pyproject.toml's pins into requirements.lock
 	@$(BOOT_PYTHON) -m ops.toolchain lock
+
+lock-go: ## Re-resolve the Go modules the tool builds generate into ops/toolchain/gomod/
+	@$(BOOT_PYTHON) -m ops.toolchain lock-go

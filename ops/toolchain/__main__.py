@@ -4,17 +4,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from ops.toolchain import gobuild, install, python_env
+from ops.toolchain import gobuild, install, python_env, tools
 from ops.toolchain.progress import say
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.toolchain", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    tools = commands.add_parser("tools", help="build (or reuse) the Go tools and link them")
-    tools.add_argument("names", nargs="*", help="only these tools (default: all)")
+    build_tools = commands.add_parser("tools", help="build (or reuse) the Go tools and link them")
+    build_tools.add_argument("names", nargs="*", help="only these tools (default: all)")
     commands.add_parser("venv", help="create (or reuse) the pinned Python virtualenv as .venv")
     commands.add_parser("lock", help="re-resolve pyproject.toml into requirements.lock")
+    commands.add_parser("lock-go", help="re-resolve the generated Go modules into gomod/")
     commands.add_parser("system", help="install podman, runc and friends from Debian")
     commands.add_parser("plugins", help="register the built Pulumi plugins with the engine")
     env = commands.add_parser("env", help="print exports for PATH, PULUMI_* and KUBECONFIG")
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
             python_env.ensure_venv(Path.cwd())
         elif args.command == "lock":
             python_env.write_lock(Path.cwd())
+        elif args.command == "lock-go":
+            for lock in tools.lock_go_modules():
+                say(f"wrote {lock}/go.mod and go.sum")
         elif args.command == "system":
             install.install_system_packages()
         elif args.command == "plugins":

@@ -21,6 +21,9 @@ K8S_GO_SDK = "github.com/pulumi/pulumi-kubernetes/sdk/v4"
 NETWORK_POLICIES_PATCH = (
     Path(__file__).parent / "patches" / "kube-network-policies-0.8.0-xtables-nfqueue.patch"
 )
+PROVIDER_LOCK = "pulumi-resource-kubernetes"
+PROVIDER_COMMAND = "cmd/pulumi-resource-kubernetes"
+LANGUAGE_HOST_PACKAGE = "./python/cmd/pulumi-language-python"
 LANGUAGE_HOST_PATCH = (
     Path(__file__).parent / "patches" / "pulumi-language-python-3.79.0-runplugin.patch"
 )
@@ -97,19 +100,21 @@ def _kube_score(out: Path) -> None:
     )
 
 
-def _etcd(out: Path) -> None:
+def etcd_build() -> WrapperBuild:
     module = "go.etcd.io/etcd/server/v3"
-    gobuild.build_wrapped(
-        WrapperBuild(
-            requires={module: f"v{versions.ETCD}"},
-            packages={"etcd": module},
-            variables={"go.etcd.io/etcd/api/v3/version.GitSHA": f"v{versions.ETCD}"},
-        ),
-        out,
+    return WrapperBuild(
+        lock="etcd",
+        requires={module: f"v{versions.ETCD}"},
+        packages={"etcd": module},
+        variables={"go.etcd.io/etcd/api/v3/version.GitSHA": f"v{versions.ETCD}"},
     )
 
 
-def _kubernetes_build(packages: tuple[str, ...]) -> WrapperBuild:
+def _etcd(out: Path) -> None:
+    gobuild.build_wrapped(etcd_build(), out)
+
+
+def kubernetes_build(packages: tuple[str, ...]) -> WrapperBuild:
     """A wrapper build of `packages` (names under k8s.io/kubernetes/cmd) at KUBERNETES.
 
     k8s.io/kubernetes points every staging module at ./staging; the wrapper points each at
@@ -134,6 +139,7 @@ def _kubernetes_build(packages: tuple[str, ...]) -> WrapperBuild:
             f"{package}.buildDate": "1970-01-01T00:00:00Z",
         }
     return WrapperBuild(
+        lock="kubernetes",
         requires={"k8s.io/kubernetes": git_version},
         replaces={module: f"{module} v0.{minor}.{patch}" for module in staging},
         packages={name: f"k8s.io/kubernetes/cmd/{name}" for name in packages},
@@ -141,19 +147,18 @@ def _kubernetes_build(packages: tuple[str, ...]) -> WrapperBuild:
     )
 
 
+CONTROL_PLANE = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+NODE = ("kubelet", "kube-proxy")
+
+
 def _kubernetes(out: Path) -> None:
     """The control plane and kubectl."""
-    gobuild.build_wrapped(
-        _kubernetes_build(
-            ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
-        ),
-        out,
-    )
+    gobuild.build_wrapped(kubernetes_build(CONTROL_PLANE), out)
 
 
 def _kubernetes_node(out: Path) -> None:
     """kubelet and kube-proxy, plus the pod sandbox's `pause` program from the same source."""
-    gobuild.build_wrapped(_kubernetes_build(("kubelet", "kube-proxy")), out)
+    gobuild.build_wrapped(kubernetes_build(NODE), out)
     source = gobuild.module_dir("k8s.io/kubernetes", f"v{versions.KUBERNETES}")
     subprocess.run(
         [
@@ -199,14 +204,23 @@ def _kube_network_policies(out: Path) -> None:
     """The NetworkPolicy agent, patched: this kernel has no nftables `queue` expression (it
     boots with `nomodule`), so the three queue rules use the xtables NFQUEUE target instead;
     it also takes --kubeconfig (it runs on the host, not in a pod) and cleans up on SIGTERM."""
+    with tempfile.TemporaryDirectory(prefix="kube-network-policies-") as tmp:
+        tree = network_policies_tree(Path(tmp))
+        gobuild.build_package("./cmd", out / "kube-network-policies", tree)
+
+
+def _patched_copy(source: Path, patch: Path, tree: Path) -> Path:
+    _writable_copy(source, tree)
+    subprocess.run(["patch", "-p1", "-i", str(patch)], cwd=tree, check=True)
+    return tree
+
+
+def network_policies_tree(directory: Path) -> Path:
+    """kube-network-policies' module, patched, in `directory` (its own go.sum still applies)."""
     source = gobuild.module_dir(
         "sigs.k8s.io/kube-network-policies", f"v{versions.KUBE_NETWORK_POLICIES}"
     )
-    with tempfile.TemporaryDirectory(prefix="kube-network-policies-") as tmp:
-        tree = Path(tmp) / "src"
-        _writable_copy(source, tree)
-        subprocess.run(["patch", "-p1", "-i", str(NETWORK_POLICIES_PATCH)], cwd=tree, check=True)
-        gobuild.build_package("./cmd", out / "kube-network-policies", tree)
+    return _patched_copy(source, NETWORK_POLICIES_PATCH, directory / "src")
 
 
 def _registry(out: Path) -> None:
@@ -218,7 +232,7 @@ def _registry(out: Path) -> None:
     )
 
 
-def _pulumi(out: Path) -> None:
+def pulumi_build() -> WrapperBuild:
     """The CLI (pkg/v3 replaces sdk/v3 with ../sdk, so only a wrapper can build it)."""
     pkg_source = gobuild.module_dir(PULUMI_PKG, f"v{versions.PULUMI}")
     replaces = {
@@ -226,16 +240,18 @@ def _pulumi(out: Path) -> None:
         for line in (pkg_source / "go.mod").read_text().splitlines()
         if line.startswith("replace ") and "=> ." not in line
     }
-    gobuild.build_wrapped(
-        WrapperBuild(
-            requires={PULUMI_PKG: f"v{versions.PULUMI}", PULUMI_SDK: f"v{versions.PULUMI}"},
-            replaces=replaces,
-            packages={"pulumi": f"{PULUMI_PKG}/cmd/pulumi"},
-            variables={PULUMI_VERSION_VAR: f"v{versions.PULUMI}"},
-            tags=("osusergo", "grpcnotrace"),
-        ),
-        out,
+    return WrapperBuild(
+        lock="pulumi",
+        requires={PULUMI_PKG: f"v{versions.PULUMI}", PULUMI_SDK: f"v{versions.PULUMI}"},
+        replaces=replaces,
+        packages={"pulumi": f"{PULUMI_PKG}/cmd/pulumi"},
+        variables={PULUMI_VERSION_VAR: f"v{versions.PULUMI}"},
+        tags=("osusergo", "grpcnotrace"),
     )
+
+
+def _pulumi(out: Path) -> None:
+    gobuild.build_wrapped(pulumi_build(), out)
 
 
 def _writable_copy(source: Path, target: Path) -> None:
@@ -258,13 +274,10 @@ def _pulumi_language_python(out: Path) -> None:
     The patch makes RunPlugin read the plugin directory from the field newer engines send
     (policy packs would otherwise run the program itself).
     """
-    host = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI_LANGUAGE_HOST}")
     with tempfile.TemporaryDirectory(prefix="pulumi-sdk-") as tmp:
-        tree = Path(tmp) / "sdk"
-        _writable_copy(host, tree)
-        subprocess.run(["patch", "-p1", "-i", str(LANGUAGE_HOST_PATCH)], cwd=tree, check=True)
+        tree = language_host_tree(Path(tmp))
         gobuild.build_package(
-            "./python/cmd/pulumi-language-python",
+            LANGUAGE_HOST_PACKAGE,
             out / "pulumi-language-python",
             tree,
             {PULUMI_VERSION_VAR: f"v{versions.PULUMI_LANGUAGE_HOST}"},
@@ -279,20 +292,32 @@ def _pulumi_language_python(out: Path) -> None:
     )
 
 
-def _pulumi_resource_kubernetes(out: Path) -> None:
-    """The provider: copy provider/ and a Go SDK side by side, generate the embeds, build."""
+def provider_tree(tree: Path) -> Path:
+    """provider/ and a Go SDK side by side in `tree`; returns the provider module."""
     provider = gobuild.module_dir(K8S_PROVIDER, versions.PULUMI_KUBERNETES_COMMIT)
     sdk = gobuild.module_dir(K8S_GO_SDK, f"v{versions.PULUMI_KUBERNETES_GO_SDK}")
+    _writable_copy(provider, tree / "provider")
+    _writable_copy(sdk, tree / "sdk")
+    # The stand-in SDK asks for a newer pulumi/sdk than the provider's pkg/v3 compiles with.
+    gobuild.run_go(
+        ["mod", "edit", f"-require={PULUMI_SDK}@{_required_version(provider, PULUMI_PKG)}"],
+        tree / "sdk",
+    )
+    return tree / "provider"
+
+
+def language_host_tree(directory: Path) -> Path:
+    """The language host's sdk/ module, patched, in `directory` (its own go.sum applies)."""
+    host = gobuild.module_dir(PULUMI_SDK, f"v{versions.PULUMI_LANGUAGE_HOST}")
+    return _patched_copy(host, LANGUAGE_HOST_PATCH, directory / "sdk")
+
+
+def _pulumi_resource_kubernetes(out: Path) -> None:
+    """The provider: its tree with the locked go.mod/go.sum, the embeds generated, built."""
     with tempfile.TemporaryDirectory(prefix="k8s-provider-") as tmp:
-        tree = Path(tmp)
-        _writable_copy(provider, tree / "provider")
-        _writable_copy(sdk, tree / "sdk")
-        # The stand-in SDK asks for a newer pulumi/sdk than the provider's pkg/v3 compiles with.
-        gobuild.run_go(
-            ["mod", "edit", f"-require={PULUMI_SDK}@{_required_version(provider, PULUMI_PKG)}"],
-            tree / "sdk",
-        )
-        cmd = tree / "provider" / "cmd" / "pulumi-resource-kubernetes"
+        provider = provider_tree(Path(tmp))
+        gobuild.apply_lock(PROVIDER_LOCK, provider)
+        cmd = provider / PROVIDER_COMMAND
         gobuild.run_go(["run", "generate.go"], cmd, {"VERSION": versions.PULUMI_KUBERNETES})
         gobuild.build_package(
             ".",
@@ -357,3 +382,18 @@ TOOLS: tuple[Tool, ...] = (
         _pulumi_resource_kubernetes,
     ),
 )
+
+
+def lock_go_modules() -> list[Path]:
+    """Resolve every module the builds generate or edit and save its go.mod/go.sum in gomod/.
+
+    The other builds use a published module's own go.sum (`go install path@version`)."""
+    locks = [
+        gobuild.lock_wrapped(spec)
+        for spec in (etcd_build(), kubernetes_build(CONTROL_PLANE + NODE), pulumi_build())
+    ]
+    with tempfile.TemporaryDirectory(prefix="k8s-provider-") as tmp:
+        provider = provider_tree(Path(tmp))
+        gobuild.run_go(["mod", "tidy"], provider, locking=True)
+        locks.append(gobuild.save_lock(provider, PROVIDER_LOCK))
+    return locks
