@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from envconfig import REPO_ROOT, known_environments
+from ops.deploy.pulumi_cli import secrets_provider
 
 pytestmark = pytest.mark.pulumi
 
@@ -35,9 +36,23 @@ def test_a_cloud_stack_without_credentials_stops_at_once_naming_the_fix(env: str
     result = deploy_up(env, PYTHONPATH=str(REPO_ROOT))
     assert result.returncode == 2
     assert "gcloud auth application-default login" in result.stderr
-    assert "export PULUMI_CONFIG_PASSPHRASE=" in result.stderr
+    # Its secrets are sealed by the Cloud KMS key its stack file names, not by a passphrase.
+    assert secrets_provider(REPO_ROOT / "environments" / f"Pulumi.{env}.yaml") == (
+        f"gcpkms://projects/image-classifier-{env}/locations/europe-west1/keyRings/pulumi"
+        f"/cryptoKeys/stack-secrets-{env}"
+    )
+    assert "PULUMI_CONFIG_PASSPHRASE" not in result.stderr
     # Nothing slow started: no training, no image build, no engine.
     assert "model" not in result.stderr.split("missing:")[0]
+
+
+def test_dev_without_a_passphrase_stops_naming_the_stack_and_the_command() -> None:
+    result = deploy_up("dev", PYTHONPATH=str(REPO_ROOT))
+    assert result.returncode == 2
+    assert (
+        "a passphrase for the dev stack's secrets: export PULUMI_CONFIG_PASSPHRASE=..."
+        in result.stderr
+    )
 
 
 def test_dev_refuses_the_repositorys_local_passphrase() -> None:
