@@ -22,11 +22,21 @@ from imagebuild.record import (
     Backend,
     ImageInfo,
     ImageRecord,
+    ModelKeys,
     RecordError,
     read_record,
     write_record,
 )
-from modelartifact import ArtifactError, ModelArtifact, load_artifact
+from modelartifact import (
+    ArtifactError,
+    ArtifactKeys,
+    ModelArtifact,
+    key_id,
+    load_artifact,
+    public_key_pem,
+)
+from modelartifact.encryption import data_key_id, encrypt_version
+from modelartifact.keystore import KeyStore
 from ops.toolchain.progress import say, step
 from training.ensure import MODELS_DIR, latest_trained
 
@@ -73,14 +83,30 @@ def git_revision() -> Revision:
     )
 
 
-def latest_model(env: str) -> ModelArtifact:
-    """The environment's newest published version, its files checked against its metadata."""
+def latest_model(env: str, keys: KeyStore) -> ModelArtifact:
+    """The environment's newest published version, its signature by the environment's key and
+    its files checked (an unsigned one is refused: every image's model is signed)."""
     path = latest_trained(env)
     if path is None:
         raise ArtifactError(
             f"no trained model under {MODELS_DIR / env}: run `make train ENV={env}` first"
         )
-    return load_artifact(path)
+    try:
+        return load_artifact(path, ArtifactKeys(public_key=keys.public_key()))
+    except ArtifactError as error:
+        raise ArtifactError(
+            f"{error}; `make train ENV={env}` publishes a version signed by {keys.directory}"
+        ) from None
+
+
+def model_keys(keys: KeyStore) -> ModelKeys:
+    """What the record says of the keys: the public key and the two key ids."""
+    public_key = keys.public_key()
+    return ModelKeys(
+        public_key=public_key_pem(public_key),
+        signing_key_id=key_id(public_key),
+        data_key_id=data_key_id(keys.data_key()),
+    )
 
 
 @contextmanager
@@ -100,19 +126,21 @@ def build_environment(env: str, *, force: bool = False) -> ImageRecord:
 
 
 def _build_environment(env: str, *, force: bool) -> ImageRecord:
-    artifact = latest_model(env)
+    keys = KeyStore.of(env)
+    artifact = latest_model(env, keys)
+    protection = model_keys(keys)
     revision = git_revision()
     base_image = base.ensure_base_image()
     wheels = wheelhouse.ensure_wheelhouse()
-    inputs = inputs_sha256(env, artifact, revision, base_image, wheels.name)
+    inputs = inputs_sha256(env, artifact, protection, revision, base_image, wheels.name)
     if not force:
         current = _current_record(env, inputs)
         if current is not None:
             say(f"image record build/images/{env}.json: up to date (inputs {inputs[:12]})")
             return current
-    model_dir = _stage_inputs(env, artifact, wheels)
+    model_dir = _stage_inputs(env, artifact, keys.data_key(), wheels)
     images = {
-        variant: _build_variant(env, variant, artifact, revision, base_image, model_dir)
+        variant: _build_variant(env, variant, artifact, protection, revision, base_image, model_dir)
         for variant in VARIANTS
     }
     record = ImageRecord(
@@ -130,7 +158,12 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
 
 
 def inputs_sha256(
-    env: str, artifact: ModelArtifact, revision: Revision, base_image: str, wheels: str
+    env: str,
+    artifact: ModelArtifact,
+    protection: ModelKeys,
+    revision: Revision,
+    base_image: str,
+    wheels: str,
 ) -> str:
     """One hash over everything that goes into the images and their tags."""
     parts = {
@@ -140,6 +173,7 @@ def inputs_sha256(
         "packages": {package.name: _tree_hash(package) for package in IMAGE_PACKAGES},
         "model": _tree_hash(artifact.path),
         "model_version": artifact.version,
+        "model_keys": protection.model_dump(),
         "base_image_id": inspect_image(base_image, "{{.Id}}"),
         "wheelhouse": wheels,
         "revision": [revision.sha, revision.created, revision.source],
@@ -163,13 +197,14 @@ def _current_record(env: str, inputs: str) -> ImageRecord | None:
     return record
 
 
-def _stage_inputs(env: str, artifact: ModelArtifact, wheels: Path) -> Path:
-    """Fill build/image-inputs/ (hard links, so nothing large is copied)."""
+def _stage_inputs(env: str, artifact: ModelArtifact, data_key: bytes, wheels: Path) -> Path:
+    """Fill build/image-inputs/: wheels as hard links, the model encrypted with the data key
+    (the host's models/ stay clear for evaluation and bench; the image gets ciphertext only)."""
     wheelhouse.link_into(wheels, INPUTS_DIR / "wheelhouse")
     wheelhouse.write_requirements(INPUTS_DIR / "requirements")
     model_dir = INPUTS_DIR / "models" / env
     shutil.rmtree(model_dir, ignore_errors=True)
-    shutil.copytree(artifact.path, model_dir, copy_function=_link)
+    encrypt_version(artifact.path, model_dir, data_key)
     return model_dir
 
 
@@ -177,6 +212,7 @@ def _build_variant(
     env: str,
     variant: str,
     artifact: ModelArtifact,
+    protection: ModelKeys,
     revision: Revision,
     base_image: str,
     model_dir: Path,
@@ -221,6 +257,7 @@ def _build_variant(
         image_id=inspected["Id"],
         backend=backend,
         model_version=artifact.version,
+        model_keys=protection,
         size_bytes=int(inspected["Size"]),
         archive=str(archive.relative_to(REPO_ROOT)),
     )
@@ -281,7 +318,3 @@ def _tree_hash(directory: Path) -> str:
             digest.update(str(path.relative_to(directory)).encode() + b"\0")
             digest.update(_file_hash(path).encode())
     return digest.hexdigest()
-
-
-def _link(source: str, destination: str) -> None:
-    Path(destination).hardlink_to(source)

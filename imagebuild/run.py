@@ -2,15 +2,19 @@
 
 kwok's nodes are simulated, so the local environment's container really runs here: same
 command, user, read-only root, dropped capabilities, no-new-privileges, a tmpfs where the pod
-mounts an emptyDir, the ConfigMap's environment, published on 127.0.0.1 only.
+mounts an emptyDir, the ConfigMap's environment, the files of its projected ConfigMaps and
+Secrets (read-only), published on 127.0.0.1 only.
 """
 
+import base64
 import json
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -48,6 +52,8 @@ class PodSettings:
     tmpfs: dict[str, int | None]
     container_port: int
     probes: tuple[Probe, ...]
+    # Read-only files the pod mounts from ConfigMaps and Secrets: mount path -> name -> bytes.
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)
 
     def podman_args(self) -> list[str]:
         """`podman run` options for these settings (the image and its args come after)."""
@@ -86,6 +92,7 @@ def pod_settings(manifests: list[dict[str, Any]], container: str | None = None) 
         drop_all_capabilities="ALL" in security.get("capabilities", {}).get("drop", []),
         no_new_privileges=security.get("allowPrivilegeEscalation") is False,
         tmpfs=_tmpfs(spec, pod),
+        files=_files(spec, pod, manifests),
         container_port=next(iter(ports.values())),
         probes=_probes(spec, ports),
     )
@@ -117,12 +124,16 @@ class RunningContainer:
     url: str
 
 
-def start(image: str, settings: PodSettings, *, name: str, host_port: int) -> RunningContainer:
-    """Start the image detached, published on 127.0.0.1:host_port (0 lets podman pick)."""
+def start(
+    image: str, settings: PodSettings, *, name: str, host_port: int, files_dir: Path
+) -> RunningContainer:
+    """Start the image detached, published on 127.0.0.1:host_port (0 lets podman pick); the
+    pod's mounted files are written under `files_dir` and bind-mounted read-only."""
     publish = f"127.0.0.1:{host_port or ''}:{settings.container_port}"
+    mounts = _write_files(settings.files, files_dir)
     container_id = podman(
-        ["run", "--detach", "--name", name, "--publish", publish, *settings.podman_args(), image,
-         *settings.args]
+        ["run", "--detach", "--name", name, "--publish", publish, *settings.podman_args(),
+         *mounts, image, *settings.args]
     ).strip()  # fmt: skip
     bound = podman(["port", container_id, f"{settings.container_port}/tcp"]).split()[0]
     return RunningContainer(container_id=container_id, url=f"http://{bound}")
@@ -140,8 +151,8 @@ def running(
     """Run the container for the duration of a with-block; it is always removed after."""
     stop(name)
     try:
-        container = start(image, settings, name=name, host_port=host_port)
-        yield container
+        with tempfile.TemporaryDirectory(prefix=f"{name}-files-") as files_dir:
+            yield start(image, settings, name=name, host_port=host_port, files_dir=Path(files_dir))
     finally:
         stop(name)
 
@@ -196,6 +207,8 @@ def _tmpfs(spec: dict[str, Any], pod: dict[str, Any]) -> dict[str, int | None]:
     mounts: dict[str, int | None] = {}
     for mount in spec.get("volumeMounts", []):
         volume = volumes.get(mount["name"], {})
+        if "projected" in volume:
+            continue  # _files
         if "emptyDir" not in volume:
             raise PodSpecError(
                 f"volumeMount {mount['name']} at {mount['mountPath']}: only emptyDir volumes "
@@ -203,6 +216,55 @@ def _tmpfs(spec: dict[str, Any], pod: dict[str, Any]) -> dict[str, int | None]:
             )
         mounts[mount["mountPath"]] = _bytes((volume["emptyDir"] or {}).get("sizeLimit"))
     return mounts
+
+
+def _files(
+    spec: dict[str, Any], pod: dict[str, Any], manifests: list[dict[str, Any]]
+) -> dict[str, dict[str, bytes]]:
+    """Projected volumes of ConfigMaps and Secrets rendered alongside, as files per mount path."""
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    objects = {
+        (doc["kind"], doc["metadata"]["name"]): doc
+        for doc in manifests
+        if doc.get("kind") in ("ConfigMap", "Secret")
+    }
+    mounts: dict[str, dict[str, bytes]] = {}
+    for mount in spec.get("volumeMounts", []):
+        projected = volumes.get(mount["name"], {}).get("projected")
+        if projected is None:
+            continue
+        files: dict[str, bytes] = {}
+        for source in projected["sources"]:
+            kind = "ConfigMap" if "configMap" in source else "Secret"
+            reference = source["configMap" if kind == "ConfigMap" else "secret"]
+            document = objects.get((kind, reference["name"]))
+            if document is None:
+                raise PodSpecError(
+                    f"volume {mount['name']}: {kind} {reference['name']} is not rendered "
+                    "alongside (an existing Secret cannot be mirrored under podman)"
+                )
+            data = document.get("data") or {}
+            for item in reference["items"]:
+                value = data[item["key"]]
+                files[item["path"]] = (
+                    base64.b64decode(value) if kind == "Secret" else str(value).encode()
+                )
+        mounts[mount["mountPath"]] = files
+    return mounts
+
+
+def _write_files(mounts: dict[str, dict[str, bytes]], directory: Path) -> list[str]:
+    """Write each mount's files into its own directory; the `--volume` options mounting them."""
+    options: list[str] = []
+    for index, (path, files) in enumerate(sorted(mounts.items())):
+        source = directory / str(index)
+        source.mkdir()
+        for name, content in files.items():
+            (source / name).write_bytes(content)
+            (source / name).chmod(0o444)  # readable by the image's user, as defaultMode allows
+        source.chmod(0o755)
+        options += ["--volume", f"{source}:{path}:ro"]
+    return options
 
 
 def _bytes(quantity: str | int | None) -> int | None:

@@ -33,17 +33,22 @@ def release_values(
 ) -> dict[str, Any]:
     """The values Helm renders the stack's release with; `auth_token` becomes auth.token and
     `model_data_key` (base64) modelKeys.dataKey."""
-    model_keys: dict[str, Any] = {"publicKey": image.model_keys.public_key}
-    if model_data_key is not None:
-        model_keys["dataKey"] = model_data_key
     release: dict[str, Any] = {
         "image": {"repository": image.repository, "tag": image.tag, "digest": image.digest},
         "model": {"version": image.model_version},
-        "modelKeys": model_keys,
+        "modelKeys": model_keys_values(image, model_data_key),
     }
     if auth_token is not None:
         release["auth"] = {"token": auth_token}
     return _merge(_merge(chart_defaults(), chart_values), release)
+
+
+def model_keys_values(image: ImageInfo, data_key: pulumi.Input[str] | None) -> dict[str, Any]:
+    """The chart's `modelKeys` for `image`: its record's public key and the data key."""
+    values: dict[str, Any] = {"publicKey": image.model_keys.public_key}
+    if data_key is not None:
+        values["dataKey"] = data_key
+    return values
 
 
 def canary_values(image: ImageInfo, replicas: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from envconfig import REPO_ROOT
-from modelartifact import environment_base, latest_version_dir, model_dir
+from modelartifact import SIGNATURE_FILE, environment_base, latest_version_dir, model_dir
 
 MODELS_DIR = REPO_ROOT / "models"
 
@@ -17,7 +17,8 @@ def latest_trained(env: str, models_dir: Path = MODELS_DIR) -> Path | None:
 
 
 def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
-    """`env`'s newest published version directory, training it first if there is none.
+    """`env`'s newest published version directory, training it first if there is none (or the
+    newest is unsigned, from before versions were signed: images take signed ones only).
 
     Callers running side by side never both train: the first trains, the others wait for it.
     Raises subprocess.CalledProcessError when the training fails (it has printed why).
@@ -25,8 +26,9 @@ def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
     models_dir.mkdir(parents=True, exist_ok=True)
     with (models_dir / f".{env}-train.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if latest_trained(env, models_dir) is None:
-            print(f"no {env} model under {models_dir / env}: training one", file=sys.stderr)
+        latest = latest_trained(env, models_dir)
+        if latest is None or not (latest / SIGNATURE_FILE).is_file():
+            print(f"no signed {env} model under {models_dir / env}: training one", file=sys.stderr)
             training = ["-m", "training", "--env", env, "--models-dir", str(models_dir)]
             subprocess.run([sys.executable, *training], cwd=REPO_ROOT, check=True)
         version_dir = latest_trained(env, models_dir)

@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 
 from imagebuild.record import ImageInfo
+from infra.values import model_keys_values
+from modelartifact.encryption import encode_data_key
+from modelartifact.keystore import KeyStore
 from tests.chart.conftest import VALUES_SOURCES
 from tests.chart.helm import (
     CHART_DIR,
@@ -136,6 +139,8 @@ def test_release_lifecycle(
     values = environment_values("local")
     values["image"] |= {"repository": tensorflow.repository, "digest": tensorflow.digest}
     values["model"]["version"] = tensorflow.model_version
+    data_key = encode_data_key(KeyStore.of("local").data_key())
+    values["modelKeys"] = model_keys_values(tensorflow, data_key)
     # The local stack's own release may hold NodePort 8080; this one stays in the cluster.
     values["service"] |= {"type": "ClusterIP", "nodePort": None}
     release = Release(binary, local_cluster, namespace, write_values(values, tmp_path))

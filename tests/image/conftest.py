@@ -1,5 +1,6 @@
 """Fixtures for the image tests: the local environment's images, built once, and digits to send."""
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from testinfra.host import Host
 from imagebuild import run
 from imagebuild.build import build_environment
 from imagebuild.record import ImageInfo, ImageRecord
+from modelartifact.encryption import encode_data_key
+from modelartifact.keystore import KeyStore
 from training.digits import write_digits
 from training.ensure import latest_trained
 
@@ -30,6 +33,25 @@ AS_BUILT = run.PodSettings(
     container_port=8080,
     probes=(run.Probe(kind="readinessProbe", path="/v2/health/ready", port=8080),),
 )
+MODEL_KEYS_DIR = "/var/run/secrets/image-classifier/model"
+
+
+def as_built(image: ImageInfo) -> run.PodSettings:
+    """AS_BUILT plus what any runtime must also give the image: its model's keys (the public
+    key from the record, the data key from the build host's key directory), mounted read-only."""
+    return dataclasses.replace(
+        AS_BUILT,
+        env={
+            "MODEL_PUBLIC_KEY_FILE": f"{MODEL_KEYS_DIR}/public-key.pem",
+            "MODEL_KEY_FILE": f"{MODEL_KEYS_DIR}/data.key",
+        },
+        files={
+            MODEL_KEYS_DIR: {
+                "public-key.pem": image.model_keys.public_key.encode(),
+                "data.key": encode_data_key(KeyStore.of("local").data_key()).encode(),
+            }
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -76,10 +98,11 @@ def image(image_record: ImageRecord, variant: str) -> ImageInfo:
 @pytest.fixture(scope="session")
 def served(image: ImageInfo) -> Iterator[run.RunningContainer]:
     """The image run as built (its own user, entrypoint and env), ready on a 127.0.0.1 port."""
+    settings = as_built(image)
     with run.running(
-        image.image_id, AS_BUILT, name=f"test-image-{image.backend}-{os.getpid()}"
+        image.image_id, settings, name=f"test-image-{image.backend}-{os.getpid()}"
     ) as container:
-        run.wait_until_ready(container, AS_BUILT.probes[0])
+        run.wait_until_ready(container, settings.probes[0])
         yield container
 
 

@@ -1,6 +1,7 @@
 """The built images, run as they are: user, files, no build tools, read-only root, serving."""
 
 import json
+import zlib
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from testinfra.host import Host
 from imagebuild import run
 from imagebuild.podman import podman
 from imagebuild.record import ImageInfo, ImageRecord
-from modelartifact import sha256_file
+from modelartifact import METADATA_FILE, SIGNATURE_FILE, encryption, sha256_file
 from tests.image.client import accuracy, listening_ports, top_label
 from tests.image.conftest import Digits
 
@@ -24,14 +25,40 @@ def test_runs_as_the_non_root_user_10001(host: Host) -> None:
     assert (user.uid, user.gid) == (10001, 10001)
 
 
-def test_model_files_match_the_artifact_metadata(host: Host, local_model: Path) -> None:
+def test_model_files_are_ciphertext_beside_the_signed_metadata(
+    host: Host, local_model: Path
+) -> None:
     metadata = json.loads((local_model / "metadata.json").read_text())
     baked = f"/models/image-classifier/{local_model.name}"
     found = {name: host.file(f"{baked}/{name}").sha256sum for name in metadata["files"]}
-    assert found == metadata["files"]
-    assert host.file(f"{baked}/metadata.json").sha256sum == sha256_file(
-        local_model / "metadata.json"
-    )
+    assert set(found) == set(metadata["files"])
+    assert [name for name, sha256 in found.items() if sha256 == metadata["files"][name]] == []
+    for name in (METADATA_FILE, SIGNATURE_FILE):
+        assert host.file(f"{baked}/{name}").sha256sum == sha256_file(local_model / name)
+
+
+def test_a_mounted_image_shows_no_readable_weights(
+    image_record: ImageRecord, local_model: Path
+) -> None:
+    """`podman image mount`: no file of the model is its plaintext, none parses as a SavedModel
+    or compresses like one, and each one is in the encrypted form."""
+    image = image_record.slim
+    root = Path(podman(["image", "mount", image.image_id]).strip())
+    try:
+        baked = root / "models" / "image-classifier" / str(image.model_version)
+        metadata = json.loads((baked / METADATA_FILE).read_text())
+        for name in metadata["files"]:
+            blob = (baked / name).read_bytes()
+            assert blob.startswith(encryption.MAGIC), name
+            assert blob != (local_model / name).read_bytes(), name
+        plain = (local_model / "saved_model.pb").read_bytes()
+        sealed = (baked / "saved_model.pb").read_bytes()
+        # A protobuf compresses; AES-GCM output does not (it looks random).
+        assert len(zlib.compress(plain)) < 0.5 * len(plain)
+        assert len(zlib.compress(sealed)) > 0.99 * len(sealed)
+        assert b"serving_default" in plain and b"serving_default" not in sealed
+    finally:
+        podman(["image", "unmount", image.image_id])
 
 
 @pytest.mark.parametrize("tool", BUILD_TOOLS)

@@ -19,6 +19,8 @@ from envconfig import load_environment
 from imagebuild import run
 from imagebuild.record import ImageRecord
 from infra.release import release_values
+from modelartifact.encryption import encode_data_key
+from modelartifact.keystore import KeyStore
 from tests.chart.helm import manifests, one, template, write_values
 from tests.image.client import top_label
 from tests.image.conftest import Digits
@@ -43,7 +45,8 @@ def rendered(
 ) -> RenderedPod:
     """`helm template` with the values Pulumi releases; the slim variant selects LiteRT."""
     released = image_record.image if variant == "image" else image_record.slim
-    values = release_values(load_environment("local").chart, released, auth_token=None)
+    data_key = encode_data_key(KeyStore.of("local").data_key())
+    values = release_values(load_environment("local").chart, released, None, data_key)
     if variant == "slim":
         values["model"] = {**values["model"], "backend": "litert"}
     docs = manifests(template([write_values(values, tmp_path_factory.mktemp("values"))]))
