@@ -8,14 +8,13 @@ import pytest
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
 from modelartifact.encryption import encode_data_key
-from modelartifact.keystore import DATA_KEY_FILE, KEYS_DIR_VARIABLE
+from modelartifact.keystore import DATA_KEY_FILE
 from tests.chart.helm import manifests, one, template, write_values
 from tests.fixtures.image_record import (
     ARCHIVE_DIGEST,
     DATA_KEY,
     MODEL_KEYS,
     write_image_record,
-    write_keys,
 )
 from tests.pulumi.harness import (
     SECRET_SIG,
@@ -42,16 +41,6 @@ SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
 CERTIFICATE_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
-
-
-@pytest.fixture(autouse=True)
-def keys_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every stack's key directory, holding the keys the test records were built with."""
-    root = tmp_path_factory.mktemp("keys")
-    for stack in known_environments():
-        write_keys(root, stack)
-    monkeypatch.setenv(KEYS_DIR_VARIABLE, str(root))
-    return root
 
 
 @pytest.fixture
