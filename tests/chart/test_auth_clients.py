@@ -1,9 +1,12 @@
 """Named clients in the chart: `auth.mode: clients` renders the clients file the service reads
 (from the chart's values or an existing Secret), the schema admits only entries the service
-accepts, and inconsistent values fail naming the keys."""
+accepts, inconsistent values fail naming the keys, and the helm test's script passes against
+a real server only when a call without a token is refused."""
 
 import base64
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from tests.chart.helm import (
     template,
     write_values,
 )
+from tests.service.conftest import served
 
 pytestmark = pytest.mark.chart
 
@@ -85,6 +89,27 @@ def test_helm_test_checks_that_a_call_without_a_token_is_refused(tmp_path: Path)
     # It holds no client's token (the Secret has only hashes), so it mounts nothing of auth.
     assert env["AUTH_CLIENTS"] == "true" and "AUTH_TOKEN_FILE" not in env
     assert [v["name"] for v in pod["spec"]["volumes"]] == ["scripts", "tmp"]
+
+
+@pytest.mark.parametrize("clients_on", [True, False], ids=["clients", "auth-off"])
+def test_the_helm_test_script_passes_only_when_a_call_without_a_token_is_refused(
+    tmp_path: Path, local_model: Path, clients_on: bool
+) -> None:
+    docs = render(tmp_path, {"existingSecret": "partners"})
+    script = tmp_path / "smoke_test.py"
+    script.write_text(one(docs, "ConfigMap", f"{FULLNAME}-smoke-test")["data"]["smoke_test.py"])
+    clients = tmp_path / "clients.yaml"
+    add_client(clients, "partner", [], [])
+    auth = {"AUTH_CLIENTS_FILE": str(clients)} if clients_on else {}
+    log = tmp_path / "gunicorn.log"
+    with served(local_model.parent.parent, log, MODEL_BACKEND="litert", **auth) as server:
+        env = {"BASE_URL": server.url, "MODEL_NAME": "image-classifier", "AUTH_CLIENTS": "true"}
+        result = subprocess.run(
+            [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+        )
+    assert (result.returncode == 0) is clients_on, result.stdout + result.stderr
+    if clients_on:
+        assert "POST /predict without a token: 401" in result.stdout
 
 
 def test_pods_roll_when_the_chart_clients_change(tmp_path: Path) -> None:
