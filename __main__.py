@@ -71,6 +71,11 @@ if "canary" in chart_values:
     pulumi.export("canaryModelVersion", chart_values["canary"]["model"]["version"])
 if cluster.kind == "local" and (url := loopback_url(settings.chart_values)) is not None:
     pulumi.export("localUrl", url)
+if cluster.kms is not None:
+    # The data key wrapped by the stack's KMS key: recoverable with KMS decrypt rights alone.
+    pulumi.export(
+        "modelDataKeyCiphertext", cluster.kms.wrap("model-data-key", settings.model_data_key)
+    )
 if cluster.https is not None:
     # Add these to the host's DNS zone: the certificate is issued once the CNAME resolves.
     pulumi.export("httpsAddress", cluster.https.address.address)

@@ -17,6 +17,7 @@ from infra.config import (
 )
 from infra.gke import GkeCluster
 from infra.gke_https import GkeHttpsFrontend
+from infra.gke_kms import ModelKeyKms
 from infra.local_cluster_provider import LocalControlPlane
 from ops.localcluster.layout import REGISTRY as LOCAL_REGISTRY
 
@@ -35,6 +36,8 @@ class Cluster(pulumi.ComponentResource):
     registry_credentials: pulumi.Output[str] | None = None
     # GKE with `https`: the load balancer's address and the certificate's DNS records.
     https: GkeHttpsFrontend | None = None
+    # GKE: the KMS key that wraps the cluster's Secrets and a copy of the model's data key.
+    kms: ModelKeyKms | None = None
 
     def __init__(
         self, name: str, config: ClusterConfig, opts: pulumi.ResourceOptions | None = None
@@ -55,6 +58,7 @@ class Cluster(pulumi.ComponentResource):
             gke = GkeCluster(f"{name}-gke", config, opts=child)
             self.kubeconfig = gke.kubeconfig
             self.https = gke.https
+            self.kms = gke.kms
             registry = ArtifactRegistry(
                 f"{name}-registry",
                 config,

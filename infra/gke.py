@@ -13,6 +13,7 @@ import pulumi_gcp as gcp
 
 from infra.config import GkeClusterConfig
 from infra.gke_https import GkeHttpsFrontend
+from infra.gke_kms import ModelKeyKms
 
 # What nodes themselves need: write logs and metrics, read metrics for autoscaling, attach
 # resource metadata, pull images. Pods get their own identities through workload identity.
@@ -68,6 +69,7 @@ class GkeCluster(pulumi.ComponentResource):
     gcp_provider: gcp.Provider
     network: gcp.compute.Network
     node_service_account: gcp.serviceaccount.Account
+    kms: ModelKeyKms
     cluster: gcp.container.Cluster
     node_pool: gcp.container.NodePool
     https: GkeHttpsFrontend | None
@@ -128,6 +130,10 @@ class GkeCluster(pulumi.ComponentResource):
             )
             for role in NODE_ROLES
         ]
+        # Envelope encryption of the cluster's Secrets, the model's data key among them.
+        self.kms = ModelKeyKms(
+            f"{name}-kms", config, opts=pulumi.ResourceOptions(parent=self, provider=gcp_provider)
+        )
         node_identity: dict[str, Any] = {
             "service_account": self.node_service_account.email,
             "oauth_scopes": list(NODE_SCOPES),
@@ -170,6 +176,9 @@ class GkeCluster(pulumi.ComponentResource):
                 # Inside the VPC too, only the authorized networks reach the control plane.
                 private_endpoint_enforcement_enabled=True,
             ),
+            database_encryption=gcp.container.ClusterDatabaseEncryptionArgs(
+                state="ENCRYPTED", key_name=self.kms.crypto_key.id
+            ),
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
             master_auth=gcp.container.ClusterMasterAuthArgs(
@@ -189,7 +198,7 @@ class GkeCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(
-                    depends_on=roles,
+                    depends_on=[*roles, self.kms.gke_agent],
                     # The provider reads nodeConfig back from whichever pool exists, so after
                     # the default pool is gone it would replace the cluster on every update
                     # (hashicorp/terraform-provider-google#12070).

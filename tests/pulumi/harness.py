@@ -25,6 +25,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 FAKE_ACCESS_TOKEN = "ya29.fake-access-token"
+FAKE_PROJECT_NUMBER = "123456789012"
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 
 
@@ -90,6 +91,8 @@ class _Mocks(pulumi.runtime.Mocks):
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"accessToken": FAKE_ACCESS_TOKEN}, []
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {"projectId": args.args.get("projectId"), "number": FAKE_PROJECT_NUMBER}, []
         return {}, []
 
 

@@ -8,15 +8,17 @@ import pytest
 from envconfig import PROJECT, known_environments
 from infra.config import ConfigError
 from modelartifact.encryption import encode_data_key
-from modelartifact.keystore import DATA_KEY_FILE
+from modelartifact.keystore import DATA_KEY_FILE, KEYS_DIR_VARIABLE
 from tests.chart.helm import manifests, one, template, write_values
 from tests.fixtures.image_record import (
     ARCHIVE_DIGEST,
     DATA_KEY,
     MODEL_KEYS,
     write_image_record,
+    write_keys,
 )
 from tests.pulumi.harness import (
+    FAKE_PROJECT_NUMBER,
     SECRET_SIG,
     SIG_KEY,
     Recording,
@@ -41,6 +43,9 @@ SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
 CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
 CERTIFICATE_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+KEY_MEMBER = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
+SECRET_CIPHERTEXT = "gcp:kms/secretCiphertext:SecretCiphertext"
 
 
 @pytest.fixture
@@ -170,8 +175,29 @@ def test_the_model_keys_reach_the_release_and_the_data_key_as_a_secret(
     assert keys["dataKey"] == {SIG_KEY: SECRET_SIG, "value": encode_data_key(DATA_KEY)}
 
 
-def test_a_data_key_other_than_the_images_is_refused(tmp_path: Path, keys_root: Path) -> None:
-    (keys_root / "local" / DATA_KEY_FILE).write_text(encode_data_key(bytes(32)))
+@pytest.mark.parametrize("stack", GKE_STACKS)
+def test_gke_wraps_the_secrets_and_the_data_key_with_the_stacks_kms_key(
+    stack: str, tmp_path: Path
+) -> None:
+    recording = deploy(stack, tmp_path)
+    key = recording.one(CRYPTO_KEY)
+    assert key.inputs["purpose"] == "ENCRYPT_DECRYPT" and key.inputs["rotationPeriod"]
+    encryption = recording.one(GKE_CLUSTER).inputs["databaseEncryption"]
+    assert encryption["state"] == "ENCRYPTED" and encryption["keyName"]
+    agent = recording.one(KEY_MEMBER).inputs
+    assert agent["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert agent["member"] == (
+        f"serviceAccount:service-{FAKE_PROJECT_NUMBER}@container-engine-robot.iam.gserviceaccount.com"
+    )
+    wrapped = recording.one(SECRET_CIPHERTEXT).wire["plaintext"]
+    assert wrapped == {SIG_KEY: SECRET_SIG, "value": encode_data_key(DATA_KEY)}
+
+
+def test_a_data_key_other_than_the_images_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (write_keys(tmp_path / "keys", "local") / DATA_KEY_FILE).write_text(encode_data_key(bytes(32)))
+    monkeypatch.setenv(KEYS_DIR_VARIABLE, str(tmp_path / "keys"))
     with pytest.raises(ConfigError, match=r"was encrypted with data key [0-9a-f]{16}: rebuild"):
         deploy("local", tmp_path)
 
