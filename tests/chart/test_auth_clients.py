@@ -110,6 +110,7 @@ def test_the_helm_test_script_passes_only_when_a_call_without_a_token_is_refused
     assert (result.returncode == 0) is clients_on, result.stdout + result.stderr
     if clients_on:
         assert "POST /predict without a token: 401" in result.stdout
+        assert "smoke test passed" in result.stdout
 
 
 def test_pods_roll_when_the_chart_clients_change(tmp_path: Path) -> None:
