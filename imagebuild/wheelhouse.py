@@ -18,7 +18,10 @@ from ops.toolchain.progress import say, step
 
 LOCK_FILE = REPO_ROOT / "requirements.lock"
 # The service's runtime needs (contract 2); each backend adds its inference library.
-COMMON = ("flask", "gunicorn", "prometheus-client", "pillow", "numpy", "pydantic", "cryptography")
+COMMON = (
+    "flask", "gunicorn", "prometheus-client", "pillow", "numpy", "pydantic", "pyyaml",
+    "cryptography",
+)  # fmt: skip
 BACKENDS: dict[str, tuple[str, ...]] = {
     "tensorflow": ("tensorflow-cpu",),
     "litert": ("ai-edge-litert",),
