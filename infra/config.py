@@ -325,8 +325,7 @@ def _with_auth_clients(
         clients = parse_clients({"clients": _decode(value)}, f"{where}: '{key}'")
     except SettingsError as error:
         raise ConfigError(str(error)) from None
-    entries = [client.model_dump(mode="json", exclude_none=True) for client in clients.clients]
-    auth = {**(chart.get("auth") or {}), "clients": pulumi.Output.secret(entries)}
+    auth = {**(chart.get("auth") or {}), "clients": pulumi.Output.secret(clients.entries())}
     return {**chart, "auth": auth}
 
 

@@ -113,6 +113,10 @@ class ClientsFile(_Strict):
                 owners[digest] = client.name
         return self
 
+    def entries(self) -> list[dict[str, Any]]:
+        """The clients as plain data, as the file, the chart and Pulumi config hold them."""
+        return [client.model_dump(mode="json", exclude_none=True) for client in self.clients]
+
     def by_token_hash(self) -> dict[str, Client]:
         """Every token hash mapped to its client."""
         return {digest: client for client in self.clients for digest in client.tokenSha256}
@@ -157,8 +161,7 @@ def read_clients(path: Path) -> dict[str, Client]:
 
 # --- Command line --------------------------------------------------------------------------
 def _entries(path: Path) -> list[dict[str, Any]]:
-    clients = load_clients(path).clients if path.exists() else ()
-    return [client.model_dump(mode="json", exclude_none=True) for client in clients]
+    return load_clients(path).entries() if path.exists() else []
 
 
 def _entry(entries: list[dict[str, Any]], name: str, path: Path) -> dict[str, Any]:
@@ -170,8 +173,7 @@ def _entry(entries: list[dict[str, Any]], name: str, path: Path) -> dict[str, An
 
 def _save(path: Path, entries: list[dict[str, Any]]) -> None:
     """Validate, then write the file in one step, readable by its owner only."""
-    clients = parse_clients({"clients": entries}, str(path)).clients
-    document = {"clients": [c.model_dump(mode="json", exclude_none=True) for c in clients]}
+    document = {"clients": parse_clients({"clients": entries}, str(path)).entries()}
     staged = path.with_name(f".{path.name}.new")
     with os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
         yaml.safe_dump(document, out, sort_keys=False)
