@@ -41,17 +41,17 @@ def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
         yield server
 
 
+def workers_with_a_model(server: Server, metrics_url: str | None = None) -> float:
+    """How many workers have their model loaded: each reports one model_info series of 1."""
+    metrics = requests.get(metrics_url or server.url + "/metrics", timeout=10).text
+    return sample(metrics, "inference_model_info")
+
+
 def wait_until_every_worker_is_ready(server: Server, metrics_url: str | None = None) -> None:
     """Poll until all workers have their model (a probe reaches only one of them)."""
     server.wait_until("/v2/health/ready", 200, READY_TIMEOUT)
     deadline = time.monotonic() + READY_TIMEOUT
-    metrics_url = metrics_url or server.url + "/metrics"
-
-    def loaded() -> float:
-        # Each worker with its model loaded reports one model_info series of value 1.
-        return sample(requests.get(metrics_url, timeout=10).text, "inference_model_info")
-
-    while loaded() < len(server.worker_pids()):
+    while workers_with_a_model(server, metrics_url) < len(server.worker_pids()):
         assert time.monotonic() < deadline, f"not every worker ready:\n{server.tail()}"
         time.sleep(0.05)
 
