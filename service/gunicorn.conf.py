@@ -13,7 +13,7 @@ from gunicorn.glogging import Logger
 
 from service.auth import read_tokens
 from service.clients import load_clients
-from service.cpu import worker_cpus
+from service.cpu import worker_count, worker_cpus
 from service.settings import Settings, SettingsError
 
 try:
@@ -36,7 +36,7 @@ backlog = 512
 
 # --- Workers -----------------------------------------------------------------------------
 worker_class = "service.worker.BalancedThreadWorker"
-workers = settings.gunicorn_workers
+workers = worker_count(settings.gunicorn_workers)  # unset: one per CPU of the cpuset and quota
 threads = settings.gunicorn_threads
 timeout = 60
 graceful_timeout = settings.graceful_timeout_seconds

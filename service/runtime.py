@@ -12,7 +12,7 @@ import numpy as np
 
 from service.backends import ModelBackend, load_backend
 from service.batching import Batcher, DeadlineExceeded, QueueFullError
-from service.cpu import threads_per_worker
+from service.cpu import threads_per_worker, worker_count
 from service.errors import ApiError
 from service.metrics import Metrics
 from service.model_store import ModelArtifact, open_artifact
@@ -72,7 +72,7 @@ class ModelRuntime:
         began = time.perf_counter()
         settings = self.settings
         try:
-            threads = threads_per_worker(settings.gunicorn_workers)
+            threads = threads_per_worker(worker_count(settings.gunicorn_workers))
             # An encrypted model's plaintext exists only until its backend has read it.
             with open_artifact(settings) as artifact:
                 verified = time.perf_counter()

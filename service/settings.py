@@ -72,7 +72,7 @@ class Settings(BaseModel):
     auth_clients_file: Path | None = None  # named clients (service.clients); both may be set
     metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     log_level: LogLevel = LogLevel.INFO
-    gunicorn_workers: Annotated[int, Field(ge=1, le=64)] = 1
+    gunicorn_workers: Annotated[int, Field(ge=1, le=64)] | None = None  # None: one per CPU
     gunicorn_threads: Annotated[int, Field(ge=1, le=256)] = 8
     graceful_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 20
     max_requests: Annotated[int, Field(ge=0)] = 100_000  # 0: never recycle a worker

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cpu import available_cpus, threads_per_worker, worker_cpus
+from service.cpu import available_cpus, threads_per_worker, worker_count, worker_cpus
 from service.settings import Backend, Settings, SettingsError
 
 pytestmark = pytest.mark.unit
@@ -25,7 +25,7 @@ def test_defaults_match_the_documented_contract() -> None:
         256,
     )
     assert settings.max_request_bytes == 10_485_760 and settings.auth_token_file is None
-    assert (settings.gunicorn_workers, settings.gunicorn_threads) == (1, 8)
+    assert (settings.gunicorn_workers, settings.gunicorn_threads) == (None, 8)
     assert settings.graceful_timeout_seconds == 20
 
 
@@ -95,3 +95,11 @@ def test_workers_are_pinned_only_when_the_container_has_one_cpu_per_worker(
     if count > 1:  # a CFS quota below the CPU set: the CPUs are shared, so no pinning
         (tmp_path / "cpu.max").write_text(f"{(count - 1) * 100_000} 100000\n")
         assert worker_cpus(count, tmp_path) is None
+
+
+def test_worker_count_defaults_to_the_cpus_the_process_may_use(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("100000 100000\n")  # a 1-CPU quota
+    assert worker_count(None, tmp_path) == 1
+    assert worker_count(None, tmp_path / "absent") == len(os.sched_getaffinity(0))
+    assert worker_count(3, tmp_path) == 3  # GUNICORN_WORKERS wins
+    assert Settings.from_env({"GUNICORN_WORKERS": ""}).gunicorn_workers is None
