@@ -10,13 +10,16 @@ def variant(file: str) -> dict[str, Any]:
     return {"file": file, "bytes": 1, "accuracy": 0.9, "signature": "serve_tensor"}
 
 
-def publish(model_dir: Path, directory_name: str, **changes: Any) -> Path:
-    """A version directory as training publishes it, with `changes` to its metadata."""
-    directory = model_dir / directory_name
+def write_files(directory: Path) -> None:
+    """The files of a version: a stand-in SavedModel and two LiteRT files."""
     directory.mkdir(parents=True)
     for name in ("saved_model.pb", "model_float16.tflite", "model_int8.tflite"):
         (directory / name).write_bytes(name.encode())
-    facts: dict[str, Any] = {
+
+
+def facts() -> dict[str, Any]:
+    """The metadata of those files but `version` and `files`, which publishing stamps in."""
+    return {
         "name": "image-classifier",
         "environment": "test",
         "created": "2026-11-30T00:00:00+00:00",
@@ -33,8 +36,13 @@ def publish(model_dir: Path, directory_name: str, **changes: Any) -> Path:
         "metrics": {},
         "eval": {},
         "training": {},
-        "version": 1,
-        "files": file_hashes(directory),
     }
-    write_metadata(directory, ModelMetadata.model_validate({**facts, **changes}))
+
+
+def publish(model_dir: Path, directory_name: str, **changes: Any) -> Path:
+    """A version directory as training publishes it, with `changes` to its metadata."""
+    directory = model_dir / directory_name
+    write_files(directory)
+    stamped = {**facts(), "version": 1, "files": file_hashes(directory)}
+    write_metadata(directory, ModelMetadata.model_validate({**stamped, **changes}))
     return directory
