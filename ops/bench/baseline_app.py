@@ -1,6 +1,6 @@
 """The design-style baseline: JSON float lists in, one SavedModel call per request, sync workers.
 
-Run as `gunicorn --worker-class sync "bench.baseline_app:create_app()"` with MODEL_DIR set.
+Run as `gunicorn --worker-class sync "ops.bench.baseline_app:create_app()"` with MODEL_DIR set.
 """
 
 import os

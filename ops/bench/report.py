@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from ops.bench.comparison import Comparison, render
 from ops.bench.load import LoadResult
 from service.cpu import available_cpus
 from service.model_store import ModelArtifact
@@ -48,6 +49,7 @@ class ServiceRun:
     steady: LoadResult
     mean_batch: float
     worker_rss_mib: float
+    top_label: str = ""  # the service's top class for the bench's JPEG
 
     @property
     def curve(self) -> list[LoadResult]:
@@ -71,6 +73,7 @@ class Measurements:
     workers: int
     service: dict[Backend, ServiceRun] = field(default_factory=dict)
     baseline: list[LoadResult] = field(default_factory=list)
+    comparison: Comparison | None = None
 
 
 def _verdict(ok: bool) -> str:
@@ -148,9 +151,10 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
         "  with the median (b)/(a).",
         f"- (b) the service: gunicorn ({m.workers} workers x 8 threads, `service/worker.py`),",
         "  dynamic batching, `POST /predict` with a 256x256 JPEG; load: **wrk** +",
-        "  `bench/post.lua` (closed loop).",
-        "- (c) baseline: `bench/baseline_app.py`, JSON float lists (client-side preprocessing),",
-        f"  one SavedModel call per request, gunicorn sync workers ({m.workers}); same wrk load.",
+        "  `ops/bench/post.lua` (closed loop).",
+        "- (c) baseline: `ops/bench/baseline_app.py`, JSON float lists (client-side",
+        f"  preprocessing), one SavedModel call per request, gunicorn sync workers ({m.workers});",
+        "  same wrk load.",
         "",
         "| setup | connections | images/s | p50 ms | p99 ms | failed |",
         "|---|---|---|---|---|---|",
@@ -198,5 +202,8 @@ def write_report(m: Measurements, directory: Path) -> tuple[Path, Path]:
             f"(target <= 8: {_verdict(run.startup_seconds <= 8)}).",
         ]
     lines += ["", f"![throughput and p99]({plot.name})", ""]
+    if m.comparison is not None:
+        levels = tuple(r.concurrency for r in m.baseline)
+        lines += render(m.comparison, directory / f"{stem}-peers.png", levels)
     markdown.write_text("\n".join(lines))
     return markdown, plot

@@ -1,9 +1,11 @@
-"""Run the three measurements for both backends and write the report."""
+"""Run the measurements (service, peers, baseline, roofline, backends) and write the report."""
 
 import argparse
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,12 +16,17 @@ import numpy as np
 from PIL import Image
 
 from envconfig import REPO_ROOT
+from ops.bench.backends_eval import CANDIDATES, evaluate, held_out, summary
+from ops.bench.comparison import Comparison, ServiceFigures
+from ops.bench.flops import design_flops
 from ops.bench.inprocess import measure_in_subprocesses
 from ops.bench.load import LoadResult, run_wrk
 from ops.bench.metrics_text import sample
-from ops.bench.report import Measurements, Round, ServiceRun, median_round, write_report
+from ops.bench.peers import PEERS, PeerRun, ServingShape, run_peer
+from ops.bench.progress import Progress
+from ops.bench.report import NAMES, Measurements, Round, ServiceRun, median_round, write_report
 from ops.bench.server import Server, free_port, launch, start_server
-from service.cpu import available_cpus
+from service.cpu import available_cpus, threads_per_worker
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend, Settings
@@ -33,6 +40,9 @@ ROUNDS = 3
 # GIL-bound at HTTP handling long before the model is busy.
 WORKERS = available_cpus()
 REPORTS = REPO_ROOT / "reports"
+BACKENDS = (Backend.TENSORFLOW, Backend.LITERT)
+CANDIDATE_OF = {Backend.TENSORFLOW: "tf-float", Backend.LITERT: "litert-int8"}
+PRECISION_OF = {Backend.TENSORFLOW: "fp32", Backend.LITERT: "int8"}
 
 
 def sample_jpeg(size: int = 256) -> bytes:
@@ -101,6 +111,10 @@ def measure_service(
     try:
         startup = server.wait_until("/v2/health/ready", 200, 120)
         url = server.url + "/predict"
+        answer = server.post(
+            "/predict", data=jpeg.read_bytes(), headers={"Content-Type": "image/jpeg"}
+        )
+        top_label = answer.json()["predictions"][0]["label"]
         sweep = _sweep(url, jpeg, "image/jpeg", seconds, CONCURRENCY[:-1])
         before = server.get("/metrics").text
         rounds = [
@@ -112,7 +126,7 @@ def measure_service(
         steady = _at_70_percent(url, jpeg, [*sweep, median_round(rounds).service], seconds)
     finally:
         server.stop()
-    return ServiceRun(startup, sweep, rounds, steady, mean_batch, rss)
+    return ServiceRun(startup, sweep, rounds, steady, mean_batch, rss, top_label)
 
 
 def measure_baseline(
@@ -123,7 +137,7 @@ def measure_baseline(
     env = {**os.environ, "MODEL_DIR": str(artifact.path)}
     arguments = [
         "-m", "gunicorn", "--worker-class", "sync", "--workers", str(WORKERS),
-        "--bind", f"127.0.0.1:{port}", "bench.baseline_app:create_app()",
+        "--bind", f"127.0.0.1:{port}", "ops.bench.baseline_app:create_app()",
     ]  # fmt: skip
     server: Server = launch(arguments, port, work / "baseline.log", env)
     try:
@@ -133,17 +147,59 @@ def measure_baseline(
         server.stop()
 
 
+SECTIONS = ("peers", "roofline", "backends")
+PEER_INSTALL_SECONDS = 300  # a peer's virtualenv, TensorFlow's wheel from pip's cache
+
+
+def estimates(seconds: float, skip: set[str]) -> dict[str, float]:
+    """Each stage's expected seconds on this machine (startup and warm-up included)."""
+    service = 20 + 2 + 2 * seconds + ROUNDS * 2 * seconds + 5 * 3 + seconds
+    stages = {f"service, {NAMES[kind]}": service for kind in BACKENDS}
+    if "peers" not in skip:
+        for peer in PEERS:
+            install = 0 if peer.env().ready() else PEER_INSTALL_SECONDS
+            stages[f"peer {peer.name} {peer.version}"] = install + 50 + 2 + 3 * seconds
+    stages["baseline"] = 20 + 2 + 3 * seconds
+    if "roofline" not in skip:
+        stages["roofline"] = 60
+    if "backends" not in skip:
+        stages["backends"] = 60 + sum(
+            (90 if candidate.requirements else 0) + 40 + seconds for candidate in CANDIDATES
+        )
+    return stages
+
+
+def measure_peaks(threads: int) -> dict[str, object]:
+    """`python -m ops.bench.roofline` in its own process: the peaks and how they were measured."""
+    output = subprocess.run(
+        [sys.executable, "-m", "ops.bench.roofline", "--threads", str(threads)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout
+    peaks: dict[str, object] = json.loads(output.strip().splitlines()[-1])
+    return peaks
+
+
 def main(argv: list[str]) -> int:
-    """Measure (a), (b), (c) for TF and LiteRT; write reports/service-benchmark-ENV.{md,png}."""
+    """Measure the service, its peers, the baseline, the machine's peaks and the candidate
+    backends; write reports/service-benchmark-ENV.{md,png} and -peers.png."""
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
     parser.add_argument("--env", default="local", help="whose model: models/<env>/")
     parser.add_argument("--seconds", type=float, default=10, help="duration of each load run")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=SECTIONS, help="leave a section out"
+    )
     args = parser.parse_args(argv)
+    skip = set(args.skip)
     ensure_trained(args.env)
     base = MODELS_DIR / args.env
     settings = Settings()
     artifact = load_artifact(base, settings.model_name, None)
     work = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"bench {args.env} model v{artifact.version}: work files and logs in {work}", flush=True)
     image = sample_jpeg()
     jpeg = work / "image.jpg"
     jpeg.write_bytes(image)
@@ -157,16 +213,73 @@ def main(argv: list[str]) -> int:
         load_average=os.getloadavg(),
         workers=WORKERS,
     )
-    for kind in (Backend.TENSORFLOW, Backend.LITERT):
+    progress = Progress(estimates(args.seconds, skip))
+    for kind in BACKENDS:
         in_process = partial(
             measure_in_subprocesses,
             kind, artifact, jpeg, settings.batch_max_size, args.seconds, WORKERS,
         )  # fmt: skip
-        measurements.service[kind] = measure_service(
-            kind, base, jpeg, args.seconds, work, in_process
-        )
+        with progress.stage(f"service, {NAMES[kind]}"):
+            measurements.service[kind] = measure_service(
+                kind, base, jpeg, args.seconds, work, in_process
+            )
         time.sleep(1)
-    measurements.baseline = measure_baseline(artifact, floats, args.seconds, work)
+    comparison = Comparison(design_flops(artifact.height, artifact.num_classes))
+    comparison.service = [
+        ServiceFigures(
+            NAMES[kind],
+            CANDIDATE_OF[kind],
+            PRECISION_OF[kind],
+            run.in_process,
+            median_round(run.rounds).service,
+            run.curve,
+        )
+        for kind, run in measurements.service.items()
+    ]
+    comparison.service_label = measurements.service[Backend.TENSORFLOW].top_label
+    if "peers" in skip:
+        comparison.not_run["peers"] = "left out with --skip peers"
+    else:
+        shape = ServingShape(
+            WORKERS, threads_per_worker(WORKERS), settings.batch_max_size, settings.batch_timeout_ms
+        )
+        sweep = partial(_peer_sweep, seconds=args.seconds)
+        for peer in PEERS:
+            with progress.stage(f"peer {peer.name} {peer.version}"):
+                run: PeerRun = run_peer(
+                    peer, artifact.path, shape, image, artifact.classes,
+                    comparison.service_label, work, sweep,
+                )  # fmt: skip
+            comparison.peers.append(run)
+            if run.excluded:
+                print(f"  {peer.name} excluded: {run.excluded}", flush=True)
+    with progress.stage("baseline"):
+        measurements.baseline = measure_baseline(artifact, floats, args.seconds, work)
+    if "roofline" in skip:
+        comparison.not_run["roofline"] = "left out with --skip roofline"
+    else:
+        with progress.stage("roofline"):
+            peaks = measure_peaks(available_cpus())
+        methods = peaks.pop("methods")
+        comparison.peaks = {k: float(v) for k, v in peaks.items()}  # type: ignore[arg-type]
+        comparison.peak_methods = dict(methods)  # type: ignore[call-overload]
+    if "backends" in skip:
+        comparison.not_run["backends"] = "left out with --skip backends"
+    else:
+        with progress.stage("backends"):
+            data = held_out(artifact, work)
+            for candidate in CANDIDATES:
+                result = evaluate(
+                    candidate, artifact, data, settings.batch_max_size, args.seconds,
+                    WORKERS, work,
+                )  # fmt: skip
+                comparison.backends.append(result)
+                print(f"  {candidate.name}: {summary(result)}", flush=True)
+    measurements.comparison = comparison
     markdown, plot = write_report(measurements, REPORTS)
     print(f"wrote {markdown} and {plot}")
     return 0
+
+
+def _peer_sweep(url: str, body: Path, seconds: float) -> list[LoadResult]:
+    return _sweep(url, body, "application/json", seconds)

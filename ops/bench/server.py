@@ -1,5 +1,6 @@
 """A real gunicorn running the service for a model directory on a free port (bench and tests)."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -35,6 +36,7 @@ class Server:
     url: str
     log: Path
     started: float = field(default_factory=time.monotonic)
+    group: bool = False  # stop the whole process group: servers whose workers outlive a SIGTERM
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         """GET url+path."""
@@ -51,7 +53,7 @@ class Server:
         began = time.monotonic()
         while time.monotonic() - began < timeout:
             if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited ({self.process.returncode}):\n{self.tail()}")
+                raise AssertionError(f"server exited ({self.process.returncode}):\n{self.tail()}")
             try:
                 if self.get(path).status_code == status:
                     return time.monotonic() - began
@@ -76,27 +78,47 @@ class Server:
         self.stop()
 
     def stop(self) -> None:
-        """SIGTERM the master and wait for it (SIGKILL after 30 s)."""
+        """SIGTERM the master (or its group) and wait for it (SIGKILL after 30 s)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                self._signal(signal.SIGKILL)
                 self.process.wait()
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # workers left behind by the master
+
+    def _signal(self, number: int) -> None:
+        if self.group:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, number)
+        else:
+            self.process.send_signal(number)
 
 
-def launch(arguments: list[str], port: int, log: Path, env: dict[str, str]) -> Server:
-    """Run `python <arguments>` from the repo root with `env`, output to `log`."""
+def launch(
+    arguments: list[str],
+    port: int,
+    log: Path,
+    env: dict[str, str],
+    python: str = sys.executable,
+    cwd: Path = REPO_ROOT,
+    group: bool = False,
+) -> Server:
+    """Run `python <arguments>` in `cwd` with `env`, output to `log`; in a process group of its
+    own if `group`."""
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, *arguments],
-            cwd=REPO_ROOT,
+            [python, *arguments],
+            cwd=cwd,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=group,
         )
-    return Server(process=process, url=f"http://127.0.0.1:{port}", log=log)
+    return Server(process=process, url=f"http://127.0.0.1:{port}", log=log, group=group)
 
 
 def start_server(model_base: Path, log: Path, **variables: str) -> Server:
