@@ -33,7 +33,9 @@ def model_base(local_model: Path) -> Path:
 
 @contextlib.contextmanager
 def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
-    """A gunicorn server with `variables`, every worker ready; stopped on exit, come what may."""
+    """A gunicorn server with `variables` (one worker unless they say otherwise), every worker
+    ready; stopped on exit, come what may."""
+    variables = {"GUNICORN_WORKERS": "1", **variables}
     with start_server(model_base, log, **variables) as server:
         metrics_port = variables.get("METRICS_PORT")
         metrics = f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port else None

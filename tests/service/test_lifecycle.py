@@ -33,7 +33,9 @@ def cpu_seconds(pid: int) -> float:
 def test_ready_within_eight_seconds_and_live_before(
     model_base: Path, tmp_path: Path, backend: str
 ) -> None:
-    with start_server(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend) as server:
+    with start_server(
+        model_base, tmp_path / "gunicorn.log", MODEL_BACKEND=backend, GUNICORN_WORKERS="1"
+    ) as server:
         live = server.wait_until("/v2/health/live", 200, 30)
         ready = live + server.wait_until("/v2/health/ready", 200, 60)
         (worker,) = server.worker_pids()
