@@ -1,4 +1,4 @@
-"""Schemathesis fuzzing from /openapi.json, in-process: thousands of generated requests, not
+"""Schemathesis fuzzing from /openapi.json, in-process: over a thousand generated requests, not
 one 5xx."""
 
 import pytest
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.service
 # slowly on two cores, so fewer; test_hostile_input generates the hostile values it misses.
 @pytest.mark.parametrize(
     ("mode", "examples", "least_sent"),
-    [(GenerationMode.POSITIVE, 2100, 2000), (GenerationMode.NEGATIVE, 600, 150)],
+    [(GenerationMode.POSITIVE, 1000, 950), (GenerationMode.NEGATIVE, 300, 75)],
 )
 def test_generated_requests_never_get_a_server_error(
     app: Flask,
