@@ -92,6 +92,16 @@ def _at_70_percent(url: str, body: Path, sweep: list[LoadResult], seconds: float
     return run_wrk(url, body, "image/jpeg", connections, seconds, delay_ms)
 
 
+def _wait_for_every_worker(server: Server, workers: int, timeout: float) -> None:
+    # Ready means one worker has its model; a request the other worker takes meanwhile is a
+    # 503. Each loaded worker reports one inference_model_info series.
+    deadline = time.monotonic() + timeout
+    while sample(server.get("/metrics").text, "inference_model_info") < workers:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not all {workers} workers loaded within {timeout}s")
+        time.sleep(0.2)
+
+
 def measure_service(
     kind: Backend,
     base: Path,
@@ -110,10 +120,12 @@ def measure_service(
     )
     try:
         startup = server.wait_until("/v2/health/ready", 200, 120)
+        _wait_for_every_worker(server, WORKERS, 120)
         url = server.url + "/predict"
         answer = server.post(
             "/predict", data=jpeg.read_bytes(), headers={"Content-Type": "image/jpeg"}
         )
+        answer.raise_for_status()
         top_label = answer.json()["predictions"][0]["label"]
         sweep = _sweep(url, jpeg, "image/jpeg", seconds, CONCURRENCY[:-1])
         before = server.get("/metrics").text
