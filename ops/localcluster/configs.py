@@ -174,7 +174,15 @@ def kubelet_config(layout: Layout) -> str:
         "serializeImagePulls": False,
         "imageGCHighThresholdPercent": 95,
         "imageGCLowThresholdPercent": 90,
-        "evictionHard": {"memory.available": "200Mi", "nodefs.available": "5%"},
+        # The node's disk is the developer's: a full disk must not evict the release's pods
+        # (kind turns disk-based eviction off the same way); per-pod ephemeral-storage
+        # limits still apply.
+        "evictionHard": {
+            "memory.available": "200Mi",
+            "nodefs.available": "0%",
+            "nodefs.inodesFree": "0%",
+            "imagefs.available": "0%",
+        },
         "rotateCertificates": False,
         "shutdownGracePeriod": "0s",
     }
