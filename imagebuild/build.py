@@ -17,7 +17,7 @@ from pathlib import Path
 
 from envconfig import REPO_ROOT
 from imagebuild import base, wheelhouse
-from imagebuild.podman import inspect_image, podman
+from imagebuild.podman import PodmanError, inspect_image, podman
 from imagebuild.record import (
     Backend,
     ImageInfo,
@@ -151,10 +151,34 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
         slim=images["slim"],
     )
     path = write_record(record)
+    _remove_superseded(env, keep={record.image.tag, record.slim.tag})
     for info in (record.image, record.slim):
         say(f"{info.reference}@{info.digest}: {info.size_bytes / 1e6:.0f} MB ({info.backend})")
     say(f"wrote {path.relative_to(REPO_ROOT)}")
     return record
+
+
+def _remove_superseded(env: str, keep: set[str]) -> None:
+    """Untag env's older builds but the one before this (a rollback's), so repeated builds do
+    not fill the disk; layers the remaining images or the build cache use stay."""
+    listed = podman(["images", "--format", "{{.Tag}} {{.CreatedAt}}", REPOSITORY]).splitlines()
+    tags = [line.split(" ", 1) for line in listed if line.startswith(f"{env}-")]
+    builds = sorted(
+        {tag.removesuffix("-slim"): created for tag, created in tags}.items(),
+        key=lambda build: build[1],
+        reverse=True,
+    )
+    current = {tag.removesuffix("-slim") for tag in keep}
+    previous = [build for build, _ in builds if build not in current][:1]
+    stale = [tag for tag, _ in tags if tag.removesuffix("-slim") not in current | set(previous)]
+    if not stale:
+        return
+    try:
+        podman(["rmi", *(f"{REPOSITORY}:{tag}" for tag in stale)])
+    except PodmanError as error:  # e.g. a container still runs one: keep it, the build stands
+        say(f"kept superseded {env} images: {error}")
+        return
+    say(f"removed {len(stale)} superseded {env} image tags (kept this build and the previous)")
 
 
 def inputs_sha256(

@@ -9,6 +9,7 @@ import pytest
 
 from envconfig import REPO_ROOT
 from imagebuild.build import build_environment
+from imagebuild.podman import podman
 from imagebuild.record import ImageRecord, record_path
 
 pytestmark = pytest.mark.image
@@ -57,3 +58,14 @@ def test_rebuild_with_unchanged_inputs_keeps_digests_and_record(
     second = build_environment("local", force=True)
     assert second == first
     assert record_path("local").read_bytes() == written
+
+
+def test_a_build_keeps_only_its_own_and_the_previous_builds_tags(
+    image_record: ImageRecord,
+) -> None:
+    # Force a build so that the pruning ran after this session's builds, whatever came before.
+    record = build_environment("local", force=True)
+    tags = podman(["images", "--format", "{{.Tag}}", "localhost/image-classifier"]).split()
+    builds = {tag.removesuffix("-slim") for tag in tags if tag.startswith("local-")}
+    assert {record.image.tag, record.slim.tag} <= set(tags)
+    assert len(builds) <= 2, sorted(builds)
