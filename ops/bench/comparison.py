@@ -239,7 +239,8 @@ def render(c: Comparison, plot: Path, levels: tuple[int, ...]) -> list[str]:
             f"The design CNN costs {c.flops_per_image / 1e9:.3f} GFLOP per image at this input "
             "size (2 x the multiply-accumulates of its Conv2D and Dense layers, counted from "
             "the Keras model: `ops/bench/flops.py`). Peaks: `python -m ops.bench.roofline`, "
-            "all CPUs, best of 10 trials.",
+            "all CPUs, best of 10 trials, at the start and at the end of the run (the higher "
+            "kept).",
             "",
             "| precision | measured peak GFLOP/s | how |",
             "|---|---|---|",
@@ -310,7 +311,7 @@ def render(c: Comparison, plot: Path, levels: tuple[int, ...]) -> list[str]:
         lines += [f"Not run: {c.not_run.get('backends', 'nothing was evaluated')}.", ""]
     lines += ["## Targets of issue 15", ""]
     for t in targets(c):
-        value = "-" if t.value is None else f"{t.value:.2f}"
+        value = "-" if t.value is None else f"{t.value:.3f}"
         lines.append(f"- {t.name}: {value} (target >= {t.threshold:g}: {t.verdict}); {t.detail}.")
     lines.append("")
     return lines
