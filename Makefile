@@ -72,8 +72,8 @@ bench: setup ## Service benchmark of ENV's model (trained if none): reports/serv
 lint: venv ## ruff + mypy
 	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(PY) -m mypy .
 
-lock: ## Re-resolve pyproject.toml's pins into requirements.lock
-	@$(BOOT_PYTHON) -m ops.toolchain lock
+lock: venv ## Re-resolve pyproject.toml's pins into requirements.lock (with every file's sha256)
+	@$(PY) -m ops.toolchain lock
 
 lock-go: ## Re-resolve the Go modules the tool builds generate into ops/toolchain/gomod/
 	@$(BOOT_PYTHON) -m ops.toolchain lock-go

@@ -225,7 +225,7 @@ def _stage_inputs(env: str, artifact: ModelArtifact, data_key: bytes, wheels: Pa
     """Fill build/image-inputs/: wheels as hard links, the model encrypted with the data key
     (the host's models/ stay clear for evaluation and bench; the image gets ciphertext only)."""
     wheelhouse.link_into(wheels, INPUTS_DIR / "wheelhouse")
-    wheelhouse.write_requirements(INPUTS_DIR / "requirements")
+    wheelhouse.write_requirements(wheels, INPUTS_DIR / "requirements")
     model_dir = INPUTS_DIR / "models" / env
     shutil.rmtree(model_dir, ignore_errors=True)
     encrypt_version(artifact.path, model_dir, data_key)

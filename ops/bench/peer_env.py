@@ -11,21 +11,16 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
-from envconfig import REPO_ROOT
+from ops.toolchain.lockfile import pinned
 
 PEERS_CACHE = Path.home() / ".cache" / "image-classifier" / "bench-peers"
-LOCK = REPO_ROOT / "requirements.lock"
 INSTALL_TIMEOUT_SECONDS = 1200
 
 
-def locked(package: str, lock: Path = LOCK) -> str:
-    """`package==version` as requirements.lock pins it; KeyError naming the lock if it does not."""
-    wanted = package.lower().replace("_", "-")
-    for line in lock.read_text().splitlines():
-        name, _, version = line.partition("==")
-        if name.strip().lower().replace("_", "-") == wanted and version:
-            return f"{name.strip()}=={version.split(';')[0].strip()}"
-    raise KeyError(f"{package} is not pinned in {lock}")
+def locked(package: str) -> str:
+    """`package==version` as requirements.lock pins it; LockError naming the lock if it does not."""
+    pin = pinned(package)
+    return f"{pin.name}=={pin.version}"
 
 
 @dataclass(frozen=True)

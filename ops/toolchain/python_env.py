@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ops.toolchain.lockfile import Pin, format_lock, normalize
 from ops.toolchain.paths import cache_root
 from ops.toolchain.progress import say, step
 
@@ -35,7 +36,9 @@ def ensure_venv(repo: Path) -> Path:
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(target)], check=True)
             pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q"]
             subprocess.run([*pip, f"pip=={PIP_VERSION}"], check=True)
-            subprocess.run([*pip, "--no-deps", "-r", str(lock_file)], check=True)
+            # Every file checked against the lock's sha256 (a tampered wheel is refused).
+            locked = ["--require-hashes", "--no-deps", "-r", str(lock_file)]
+            subprocess.run([*pip, *locked], check=True)
             stamp.write_text(lock_file.read_text())
     link = repo / ".venv"
     if link.is_symlink() or not link.exists():
@@ -49,7 +52,12 @@ def ensure_venv(repo: Path) -> Path:
 
 
 def write_lock(repo: Path) -> None:
-    """Resolve pyproject.toml (all extras) in a scratch venv and write requirements.lock."""
+    """Resolve pyproject.toml (all extras) in a scratch venv and write requirements.lock with
+    the sha256 of this host's wheels and of the image's (its platform may pick other files)."""
+    # The image's runtime sets and platform; imported here because setup runs this module
+    # with the system's Python before the venv (which imagebuild needs) exists.
+    from imagebuild import wheelhouse
+
     pyproject = repo / "pyproject.toml"
     extras = "service,litert,training,infra,dev"
     with tempfile.TemporaryDirectory(prefix="lock-") as tmp, step("resolve requirements.lock"):
@@ -60,23 +68,22 @@ def write_lock(repo: Path) -> None:
         report = Path(tmp) / "report.json"
         subprocess.run(
             [
-                *pip,
-                "install",
-                "-q",
-                "--dry-run",
-                "--ignore-installed",
-                "--report",
-                str(report),
-                f"{pyproject.parent}[{extras}]",
+                *pip, "install", "-q", "--dry-run", "--ignore-installed", "--report",
+                str(report), f"{pyproject.parent}[{extras}]",
             ],
             check=True,
-        )
-        project = json.loads(report.read_text())
-        pins = sorted(
-            f"{item['metadata']['name']}=={item['metadata']['version']}"
-            for item in project["install"]
+        )  # fmt: skip
+        pins = {
+            normalize(item["metadata"]["name"]): Pin(
+                item["metadata"]["name"],
+                item["metadata"]["version"],
+                frozenset({item["download_info"]["archive_info"]["hashes"]["sha256"]}),
+            )
+            for item in json.loads(report.read_text())["install"]
             if item["metadata"]["name"] != "image-classifier-platform"
-        )
-    header = "# Every Python package, resolved from pyproject.toml's pins (all extras).\n"
-    header += "# Regenerate: make lock\n"
-    (repo / "requirements.lock").write_text(header + "\n".join(pins) + "\n")
+        }
+    for backend in wheelhouse.BACKENDS:
+        for found in wheelhouse.image_closure(backend, pins):
+            pin = pins[normalize(found.name)]
+            pins[normalize(found.name)] = Pin(pin.name, pin.version, pin.hashes | found.hashes)
+    (repo / "requirements.lock").write_text(format_lock(pins))
