@@ -1,4 +1,5 @@
-"""A real gunicorn running the service for a model directory on a free port (bench and tests)."""
+"""A real gunicorn running the service for a model directory on a free port (bench and tests);
+`launch` starts any server the same way (the bench's peers, from their own virtualenvs)."""
 
 import contextlib
 import os
