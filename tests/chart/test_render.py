@@ -104,7 +104,7 @@ def test_environments_differ_in_resources(rendered_environments: dict[str, Docs]
         name: _server(docs)["resources"]["limits"]["memory"]
         for name, docs in rendered_environments.items()
     }
-    assert memory == {"local": "1Gi", "dev": "1Gi", "staging": "2Gi", "prod": "3Gi"}
+    assert memory == {"local": "1Gi", "dev": "1Gi", "staging": "3Gi", "prod": "3Gi"}
 
 
 def test_prod_token_from_pulumi_becomes_the_mounted_secret(
