@@ -9,7 +9,7 @@ they hold no weights, and the signature is checked before anything is decrypted.
 import base64
 import binascii
 import hashlib
-import os
+import hmac
 import shutil
 from pathlib import Path
 
@@ -59,9 +59,19 @@ def is_encrypted(blob: bytes) -> bool:
     return blob.startswith(MAGIC)
 
 
+def _synthetic_nonce(key: bytes, context: bytes, plaintext: bytes) -> bytes:
+    """A nonce derived from the file (as in SIV modes): the same file of the same version
+    encrypts to the same bytes, so a rebuild with unchanged inputs gives the same image
+    digest; two different files get different nonces (a collision needs a 96-bit match)."""
+    nonce_key = hmac.new(key, b"image-classifier model nonce", hashlib.sha256).digest()
+    return hmac.new(nonce_key, context + b"\0" + plaintext, hashlib.sha256).digest()[:_NONCE_BYTES]
+
+
 def encrypt(plaintext: bytes, key: bytes, name: str, version: int, relative: str) -> bytes:
     """Encrypt one file of model `name` version `version` at `relative` path."""
-    header = MAGIC + bytes.fromhex(data_key_id(key)) + os.urandom(_NONCE_BYTES)
+    key_part = MAGIC + bytes.fromhex(data_key_id(key))
+    context = _associated_data(key_part, name, version, relative)
+    header = key_part + _synthetic_nonce(key, context, plaintext)
     aad = _associated_data(header, name, version, relative)
     return header + AESGCM(key).encrypt(header[-_NONCE_BYTES:], plaintext, aad)
 

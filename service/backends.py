@@ -1,5 +1,6 @@
 """Model backends: run a float32 [N, H, W, 3] batch through TF SavedModel or LiteRT int8."""
 
+import logging
 import os
 from typing import Protocol
 
@@ -7,6 +8,8 @@ import numpy as np
 
 from service.model_store import ModelArtifact
 from service.settings import Backend
+
+log = logging.getLogger(__name__)
 
 
 class ModelBackend(Protocol):
@@ -29,9 +32,16 @@ class TensorFlowBackend:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
         import tensorflow as tf
 
-        # Must run before TF creates its thread pools, i.e. before the first op.
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        # Must run before TF creates its thread pools, i.e. before the first op. A worker loads
+        # one model; only a process that builds several apps (tests) finds the pools made.
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+        except RuntimeError:
+            log.info(
+                "TensorFlow's thread pools already exist in this process; they keep their size",
+                extra={"intra_op": tf.config.threading.get_intra_op_parallelism_threads()},
+            )
         self._tf = tf
         self._loaded = tf.saved_model.load(str(artifact.path))
         self._signature = self._loaded.signatures["serve_tensor"]

@@ -69,7 +69,10 @@ if TYPE_CHECKING:
     from service.metrics import Metrics
 
 FRESH_CONNECTION_SECONDS = 1.0
-MAX_PAUSE_SECONDS = 0.5
+# Long enough for a burst's connections (they send their requests within milliseconds) to
+# reach the siblings; short enough that connections which never send theirs (slowloris)
+# cannot keep every worker from accepting: 0.5 s let 24 of them delay a probe past 5 s.
+MAX_PAUSE_SECONDS = 0.05
 LINGER_SECONDS = 1.0
 LOOP_SECONDS = 0.25  # the longest the loop sleeps: deadlines are enforced this precisely
 READ_SIZE = 64 * 1024
@@ -213,6 +216,13 @@ class BalancedThreadWorker(ThreadWorker):
         overdue = time.monotonic() - self._paused_at > MAX_PAUSE_SECONDS
         if overdue or not self._should_pause():
             self._resume()
+
+    def _select_timeout(self) -> float:
+        """LOOP_SECONDS, or less while paused: the pause ends on time even if nothing stirs."""
+        if not self._paused:
+            return LOOP_SECONDS
+        left = self._paused_at + MAX_PAUSE_SECONDS - time.monotonic()
+        return min(LOOP_SECONDS, max(0.0, left))
 
     def _resume(self) -> None:
         if not self._paused:
@@ -415,7 +425,7 @@ class BalancedThreadWorker(ThreadWorker):
 
     def _loop_once(self) -> None:
         if self.nr_conns < self.worker_connections:
-            for key, _ in self.poller.select(LOOP_SECONDS):
+            for key, _ in self.poller.select(self._select_timeout()):
                 key.data(key.fileobj)
         self._reap(LOOP_SECONDS if self.nr_conns >= self.worker_connections else 0)
         self.murder_keepalived()

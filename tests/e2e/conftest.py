@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from envconfig import REPO_ROOT
+from modelartifact.keystore import KEYS_DIR_VARIABLE, KeyStore
 from ops.deploy.pulumi_cli import PulumiCli
 from ops.localcluster.layout import REGISTRY
 
@@ -31,6 +32,12 @@ def project(
     shutil.copytree(REPO_ROOT / "environments", root / "environments")
     state = root / "state"
     state.mkdir()
+    # dev releases the local build here (no second model and image), so its stack reads the
+    # keys that build was sealed with: both environments' key directories are the local one.
+    keys = root / "keys"
+    keys.mkdir()
+    for environment in ("local", "dev"):
+        (keys / environment).symlink_to(KeyStore.of("local").directory)
     cli = PulumiCli(
         project_dir=root,
         overrides={
@@ -38,6 +45,7 @@ def project(
             "KUBECONFIG": str(local_cluster),
             # dev's secrets take the user's passphrase (local's is the repository's).
             "PULUMI_CONFIG_PASSPHRASE": "e2e-dev-passphrase",
+            KEYS_DIR_VARIABLE: str(keys),
         },
     )
     for stack in ("local", "dev"):

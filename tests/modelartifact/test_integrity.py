@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from modelartifact import ArtifactError, ArtifactKeys, load_artifact
-from modelartifact.encryption import encrypt_version, new_data_key
+from modelartifact.encryption import MAGIC, encrypt, encrypt_version, new_data_key
 from modelartifact.keystore import KEYS_DIR_VARIABLE, KeyStore
 from modelartifact.signing import SIGNATURE_FILE, sign_version
 from tests.modelartifact.synthetic import publish
@@ -163,3 +163,20 @@ def test_production_keys_are_never_made_on_first_use(
     ):
         KeyStore.of("prod").signing_key()
     assert not (tmp_path / "prod").exists()
+
+
+def test_encryption_is_deterministic_per_file_so_rebuilds_keep_their_digest() -> None:
+    key = new_data_key()
+    first = encrypt(b"weights", key, "m", 1, "saved_model.pb")
+    assert encrypt(b"weights", key, "m", 1, "saved_model.pb") == first
+    # Another content, path or version gets another nonce, not just another ciphertext.
+    nonces = {
+        encrypt(plain, key, "m", version, path)[len(MAGIC) + 8 : len(MAGIC) + 20]
+        for plain, version, path in (
+            (b"weights", 1, "saved_model.pb"),
+            (b"weightz", 1, "saved_model.pb"),
+            (b"weights", 2, "saved_model.pb"),
+            (b"weights", 1, "model_int8.tflite"),
+        )
+    }
+    assert len(nonces) == 4

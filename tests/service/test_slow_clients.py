@@ -28,11 +28,16 @@ BODY_TIMEOUT = 3
 PNG = {"Content-Type": "image/png"}
 
 
-@pytest.fixture(scope="module")
-def server(model_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+# Two workers balance new connections between them (service/worker.py): slow clients must not
+# stall that either.
+@pytest.fixture(scope="module", params=["1", "2"], ids=["1-worker", "2-workers"])
+def server(
+    model_base: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
     with served(
         model_base,
         tmp_path_factory.mktemp("slow") / "gunicorn.log",
+        GUNICORN_WORKERS=request.param,
         MODEL_BACKEND="litert",
         GUNICORN_THREADS=str(THREADS),
         HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),

@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from modelartifact import sha256_file
+from modelartifact import SIGNATURE_FILE, sha256_file
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 
@@ -75,9 +75,10 @@ def test_every_file_is_listed_with_its_sha256(local_model: Path, metadata: dict)
     on_disk = {
         path.relative_to(local_model).as_posix(): sha256_file(path)
         for path in local_model.rglob("*")
-        if path.is_file() and path.name != "metadata.json"
+        if path.is_file() and path.name not in ("metadata.json", SIGNATURE_FILE)
     }
     assert metadata["files"] == on_disk
+    assert (local_model / SIGNATURE_FILE).is_file()  # the signature covers metadata.json
     for expected in (
         "saved_model.pb",
         "model_int8.tflite",
