@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envconfig import REPO_ROOT
-from imagebuild import base, wheelhouse
+from imagebuild import base, sbom, wheelhouse
 from imagebuild.podman import PodmanError, inspect_image, podman
 from imagebuild.record import (
     Backend,
@@ -37,6 +37,7 @@ from modelartifact import (
 )
 from modelartifact.encryption import data_key_id, encrypt_version
 from modelartifact.keystore import KeyStore
+from ops.toolchain.lockfile import parse_lock
 from ops.toolchain.progress import say, step
 from training.ensure import MODELS_DIR, latest_trained
 
@@ -140,7 +141,9 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
             return current
     model_dir = _stage_inputs(env, artifact, keys.data_key(), wheels)
     images = {
-        variant: _build_variant(env, variant, artifact, protection, revision, base_image, model_dir)
+        variant: _build_variant(
+            env, variant, artifact, protection, revision, base_image, model_dir, wheels
+        )
         for variant in VARIANTS
     }
     record = ImageRecord(
@@ -240,6 +243,7 @@ def _build_variant(
     revision: Revision,
     base_image: str,
     model_dir: Path,
+    wheels: Path,
 ) -> ImageInfo:
     backend, tag_suffix, archive_suffix = VARIANTS[variant]
     # Model versions count per environment: the environment keeps equal versions apart.
@@ -272,6 +276,16 @@ def _build_variant(
     inspected = json.loads(podman(["image", "inspect", reference]))[0]
     archive = IMAGES_DIR / f"{env}{archive_suffix}.oci.tar"
     _save(reference, inspected["Id"], archive)
+    closure = parse_lock((wheels / "requirements" / f"{backend}.txt").read_text())
+    bom = sbom.cyclonedx(
+        reference,
+        inspected["Digest"],
+        revision.created,
+        base.base_packages(),
+        closure.values(),
+        artifact,
+    )
+    bom_path = sbom.write_sbom(bom, IMAGES_DIR / f"{env}{archive_suffix}.sbom.cdx.json")
     return ImageInfo(
         reference=reference,
         repository=REPOSITORY,
@@ -284,6 +298,7 @@ def _build_variant(
         model_keys=protection,
         size_bytes=int(inspected["Size"]),
         archive=str(archive.relative_to(REPO_ROOT)),
+        sbom=str(bom_path.relative_to(REPO_ROOT)),
     )
 
 

@@ -51,6 +51,8 @@ class ImageInfo(BaseModel):
     model_keys: ModelKeys
     size_bytes: int = Field(ge=0)
     archive: str
+    # CycloneDX SBOM beside the record: Debian and Python packages, the model version.
+    sbom: str
 
     @model_validator(mode="after")
     def _reference_is_repository_and_tag(self) -> "ImageInfo":
