@@ -141,9 +141,29 @@ def test_a_new_model_version_rolls_out_under_load_without_a_failed_request(
     assert outputs["image"].endswith(new.image.archive_digest)
 
 
+def settled_pods(kubeconfig: Path, outputs: dict, count: int, timeout: float = 120) -> list[str]:
+    """The release's pods once exactly `count` run and none is terminating (a rollout's old
+    pods linger through their grace period)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = release_pods(kubeconfig, outputs)
+        running = [
+            pod["metadata"]["name"]
+            for pod in pods
+            if "deletionTimestamp" not in pod["metadata"]
+            and pod["status"].get("phase") == "Running"
+        ]
+        if len(pods) == len(running) == count:
+            return running
+        assert time.monotonic() < deadline, (
+            f"pods not settled: {[p['metadata']['name'] for p in pods]}"
+        )
+        time.sleep(1)
+
+
 def test_a_pod_deleted_under_load_loses_no_request(project: PulumiCli, local_cluster: Path) -> None:
     outputs = project.outputs("local")
-    victim = release_pods(local_cluster, outputs)[0]["metadata"]["name"]
+    victim = settled_pods(local_cluster, outputs, 2)[0]
     with digit_load() as load:
         time.sleep(2)
         kubectl(local_cluster, "delete", "pod", victim, "-n", outputs["releaseNamespace"])
