@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from envconfig import REPO_ROOT
+from ops.bench.inprocess import summed_rate
 from ops.bench.peer_env import InstallError, ensure_env, locked, peer_env
 from service.cpu import threads_per_worker, worker_cpus
 from service.model_store import ModelArtifact
@@ -155,23 +156,14 @@ def evaluate(
             *common, "--batch", str(batch), "--seconds", f"{seconds:g}",
             "--threads", str(threads_per_worker(workers)),
         ]  # fmt: skip
-        processes = [
-            subprocess.Popen(
+        rate = summed_rate(
+            [
                 [python, str(SCRIPT), "throughput", *timing]
-                + ([] if cpus is None else ["--cpu", str(cpus[slot])]),
-                cwd=REPO_ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for slot in range(workers)
-        ]
-        rate = 0.0
-        for process in processes:
-            output, errors = process.communicate(timeout=STEP_TIMEOUT_SECONDS)
-            if process.returncode != 0:
-                raise RuntimeError(errors.strip().splitlines()[-1])
-            rate += json.loads(output.strip().splitlines()[-1])["images_per_second"]
+                + ([] if cpus is None else ["--cpu", str(cpus[slot])])
+                for slot in range(workers)
+            ],
+            timeout=STEP_TIMEOUT_SECONDS,
+        )
     except (InstallError, RuntimeError, subprocess.TimeoutExpired, KeyError) as error:
         return BackendResult(candidate, excluded=str(error))
     return BackendResult(candidate, score, rate)

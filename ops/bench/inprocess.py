@@ -46,19 +46,20 @@ def measure_in_subprocesses(
         "--model-dir", str(artifact.path), "--image", str(image),
         "--batch", str(batch), "--seconds", str(seconds), "--workers", str(workers),
     ]  # fmt: skip
+    return summed_rate([[*command, "--cpu-slot", str(slot)] for slot in range(workers)])
+
+
+def summed_rate(commands: list[list[str]], timeout: float | None = None) -> float:
+    """Run `commands` at once; the sum of the images_per_second each prints as its last line."""
     processes = [
         subprocess.Popen(
-            [*command, "--cpu-slot", str(slot)],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        for slot in range(workers)
+        for command in commands
     ]
     total = 0.0
-    for process in processes:
-        output, errors = process.communicate()
+    for command, process in zip(commands, processes, strict=True):
+        output, errors = process.communicate(timeout=timeout)
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{errors[-2000:]}")
         total += json.loads(output.strip().splitlines()[-1])["images_per_second"]
