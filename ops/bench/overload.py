@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from ops.bench.server import start_server
+from service.inference import MAX_IMAGES_PER_REQUEST
 from training.ensure import MODELS_DIR, ensure_trained
 
 
@@ -46,6 +47,10 @@ class Outcome:
         """Latency of the 2xx answers at quantile q (0..1), in seconds."""
         ordered = sorted(self.ok_seconds)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    def client_kept_up(self) -> bool:
+        """The client started nine in ten requests on schedule: the load really was offered."""
+        return self.late_starts < sum(self.statuses.values()) / 10
 
     def summary(self) -> str:
         """One line for people."""
@@ -129,7 +134,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.overload", description=__doc__)
     parser.add_argument("--env", default="local", help="whose model: models/<env>/")
     parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "litert"])
-    parser.add_argument("--images", type=int, default=16, help="images per request")
+    parser.add_argument(
+        "--images", type=int, default=MAX_IMAGES_PER_REQUEST, help="images per request"
+    )
     parser.add_argument("--factor", type=float, default=4, help="multiple of the saturating rate")
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args(argv)

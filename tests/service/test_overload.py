@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from ops.bench.overload import batch_load, closed_loop_rate, open_loop
+from service.inference import MAX_IMAGES_PER_REQUEST
 from tests.service.conftest import served
 
 pytestmark = pytest.mark.service
 DEADLINE_MS = 1000
-IMAGES = 64  # per request, the most the service accepts: at 16 the local model served 124
-# requests/s, and a Python client on the same 2 CPUs started most of 4x that late
+# As many images per request as the service accepts: at 16 the local model answered 124
+# requests/s and a Python client on the same 2 CPUs started most of 4x that late.
 
 
 def test_four_times_the_saturating_rate_is_shed_with_retry_after(
@@ -21,11 +22,10 @@ def test_four_times_the_saturating_rate_is_shed_with_retry_after(
     with served(
         model_base, tmp_path / "gunicorn.log", REQUEST_DEADLINE_MS=str(DEADLINE_MS)
     ) as server:
-        load = batch_load(server.url, digit_images["7"], IMAGES)
+        load = batch_load(server.url, digit_images["7"], MAX_IMAGES_PER_REQUEST)
         saturated = closed_loop_rate(load, 16, 3)
         outcome = open_loop(load, 4 * saturated, 6)
-    offered = sum(outcome.statuses.values())
-    assert outcome.late_starts < offered / 10, f"the client fell behind: {outcome.summary()}"
+    assert outcome.client_kept_up(), f"the client fell behind: {outcome.summary()}"
     assert set(outcome.statuses) == {200, 503}, outcome.summary()
     assert outcome.retry_after_missing == 0, outcome.summary()
     assert outcome.percentile(0.99) < DEADLINE_MS / 1000 + 0.5, outcome.summary()
