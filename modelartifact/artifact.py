@@ -38,6 +38,9 @@ class ModelArtifact:
     height: int
     width: int
     litert_int8_file: str
+    # The SavedModel's test accuracy in float32 and with bfloat16 inference (None: not measured).
+    accuracy: float
+    bf16_accuracy: float | None
 
     @property
     def num_classes(self) -> int:
@@ -115,6 +118,8 @@ def load_artifact(
         height=metadata.input.height,
         width=metadata.input.width,
         litert_int8_file=metadata.litert.int8.file,
+        accuracy=metadata.saved_model.accuracy,
+        bf16_accuracy=metadata.saved_model.bf16_accuracy,
     )
 
 

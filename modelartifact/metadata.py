@@ -1,7 +1,8 @@
 """`metadata.json` of a model version: the schema training writes and every reader validates.
 
-The keys the readers rely on (name, classes, input, the LiteRT files, the checksums) are typed
-here; the facts of a training run (dataset, metrics, training) are training's to shape.
+The keys the readers rely on (name, classes, input, the accuracies, the LiteRT files, the
+checksums) are typed here; the facts of a training run (dataset, metrics, training) are
+training's to shape.
 """
 
 import json
@@ -27,6 +28,19 @@ class InputSpec(BaseModel):
     width: int = Field(ge=1)
     channels: Literal[3]
     preprocessing: str
+
+
+class SavedModelFacts(BaseModel):
+    """The SavedModel's size and its test accuracy, in float32 and with bfloat16 inference."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    parameters: int = Field(ge=1)
+    float32_weights_bytes: int = Field(ge=1)
+    accuracy: float
+    # Under modelartifact.precision's bfloat16 switch; None in versions from before it was
+    # measured, which the service's tensorflow-bf16 backend refuses.
+    bf16_accuracy: float | None = None
 
 
 class LiteRTVariant(BaseModel):
@@ -61,7 +75,7 @@ class ModelMetadata(BaseModel):
     classes: list[str] = Field(min_length=1)
     input: InputSpec
     signatures: dict[str, Any]
-    saved_model: dict[str, Any]
+    saved_model: SavedModelFacts
     litert: LiteRTVariants
     dataset: dict[str, Any]
     metrics: dict[str, Any]

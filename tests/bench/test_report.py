@@ -24,7 +24,15 @@ def _rounds(service_top: float) -> list[Round]:
 
 def _measurements(size: int, service_top: float, steady_rate: float) -> Measurements:
     artifact = ModelArtifact(
-        "image-classifier", 1, Path("."), tuple("0123456789"), size, size, "model_int8.tflite"
+        "image-classifier",
+        1,
+        Path("."),
+        tuple("0123456789"),
+        size,
+        size,
+        "model_int8.tflite",
+        accuracy=0.98,
+        bf16_accuracy=0.98,
     )
     measurements = Measurements(
         env="staging", artifact=artifact, seconds=1, load_average=(0, 0, 0), workers=2

@@ -26,7 +26,12 @@ def facts() -> dict[str, Any]:
         "classes": ["cat", "dog"],
         "input": {"height": 8, "width": 8, "channels": 3, "preprocessing": "/ 255"},
         "signatures": {},
-        "saved_model": {},
+        "saved_model": {
+            "parameters": 10,
+            "float32_weights_bytes": 40,
+            "accuracy": 0.9,
+            "bf16_accuracy": 0.9,
+        },
         "litert": {
             "float16": variant("model_float16.tflite"),
             "int8": variant("model_int8.tflite"),
