@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 from envconfig import REPO_ROOT
-from modelartifact import SIGNATURE_FILE, environment_base, latest_version_dir, model_dir
+from modelartifact import (
+    SIGNATURE_FILE,
+    environment_base,
+    latest_version_dir,
+    model_dir,
+    read_metadata,
+)
 
 MODELS_DIR = REPO_ROOT / "models"
 
@@ -17,8 +23,8 @@ def latest_trained(env: str, models_dir: Path = MODELS_DIR) -> Path | None:
 
 
 def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
-    """`env`'s newest published version directory, training it first if there is none (or the
-    newest is unsigned, from before versions were signed: images take signed ones only).
+    """`env`'s newest published version directory, training it first if there is none or the
+    newest is out of date (see `current`).
 
     Callers running side by side never both train: the first trains, the others wait for it.
     Raises subprocess.CalledProcessError when the training fails (it has printed why).
@@ -27,11 +33,19 @@ def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
     with (models_dir / f".{env}-train.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         latest = latest_trained(env, models_dir)
-        if latest is None or not (latest / SIGNATURE_FILE).is_file():
-            print(f"no signed {env} model under {models_dir / env}: training one", file=sys.stderr)
+        if latest is None or not current(latest):
+            print(f"no current {env} model under {models_dir / env}: training one", file=sys.stderr)
             training = ["-m", "training", "--env", env, "--models-dir", str(models_dir)]
             subprocess.run([sys.executable, *training], cwd=REPO_ROOT, check=True)
         version_dir = latest_trained(env, models_dir)
     if version_dir is None:
         raise RuntimeError(f"training {env} published nothing under {models_dir / env}")
     return version_dir
+
+
+def current(version_dir: Path) -> bool:
+    """Whether a published version has what today's readers need: a signature (images take
+    signed versions only) and its bfloat16 accuracy (the tensorflow-bf16 backend's gate)."""
+    return (version_dir / SIGNATURE_FILE).is_file() and (
+        read_metadata(version_dir).saved_model.bf16_accuracy is not None
+    )

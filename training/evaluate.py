@@ -6,9 +6,11 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from matplotlib.figure import Figure
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from modelartifact.precision import set_onednn_bfloat16
 from training.dataset import Dataset
 from training.input_pipeline import image_array
 
@@ -34,6 +36,22 @@ def evaluate_model(model: keras.Model, dataset: Dataset, image_size: int) -> Eva
     labels = np.array(dataset.test.labels)
     probabilities = model.predict(images, verbose=0)
     return Evaluation(images, labels, probabilities, accuracy(probabilities, labels))
+
+
+def bf16_accuracy(saved_model: Path, test: Evaluation, batch_size: int) -> float:
+    """The exported SavedModel's test accuracy with bfloat16 inference, as the service's
+    tensorflow-bf16 backend runs it; the process is back in float32 afterwards."""
+    set_onednn_bfloat16(True)
+    try:
+        signature = tf.saved_model.load(str(saved_model)).signatures["serve_tensor"]
+        batches = [
+            signature(inputs=tf.constant(test.images[start : start + batch_size]))
+            for start in range(0, len(test.images), batch_size)
+        ]
+    finally:
+        set_onednn_bfloat16(False)
+    probabilities = np.concatenate([batch["probabilities"].numpy() for batch in batches])
+    return accuracy(probabilities, test.labels)
 
 
 def per_class_metrics(

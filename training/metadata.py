@@ -28,6 +28,7 @@ def build_metadata(
     history: dict[str, list[float]],
     training_seconds: float,
     test: Evaluation,
+    bf16_accuracy: float,
     litert: dict[str, Any],
 ) -> dict[str, Any]:
     """Every key of the metadata but `version` and `files`, which publishing stamps in."""
@@ -47,6 +48,7 @@ def build_metadata(
             "parameters": int(model.count_params()),
             "float32_weights_bytes": int(sum(w.nbytes for w in model.get_weights())),
             "accuracy": test.accuracy,
+            "bf16_accuracy": bf16_accuracy,
         },
         "litert": litert,
         "dataset": {

@@ -16,6 +16,7 @@ from training.dataset import Dataset
 from training.evaluate import (
     Evaluation,
     accuracy,
+    bf16_accuracy,
     evaluate_model,
     plot_confusion_matrix,
     plot_training_curves,
@@ -155,7 +156,10 @@ def train(config: TrainingConfig, environment: str, dataset: Dataset) -> Path:
         export_saved_model(model, config.image_size, staging, test.images[: len(checked)], encoded)
         write_evaluation(staging, dataset, test, history)
         litert = write_litert_variants(staging, model, config, dataset, batches, test)
+        # Last: the bfloat16 switch is process-wide while the measurement runs.
+        bf16 = bf16_accuracy(staging, test, config.batch_size)
+        print(f"bfloat16 test accuracy {bf16:.4f}")
         metadata = build_metadata(
-            config, environment, dataset, model, history, training_seconds, test, litert
+            config, environment, dataset, model, history, training_seconds, test, bf16, litert
         )
         return publish(staging, root, metadata, signing_key)

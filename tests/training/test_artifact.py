@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from envconfig import REPO_ROOT
 from modelartifact import SIGNATURE_FILE, sha256_file
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
@@ -30,6 +31,19 @@ print(json.dumps({
         serve(images=tf.constant([open(p, "rb").read() for p in paths]))["probabilities"], axis=1)]
     for name, paths in batches.items()
 }))
+"""
+
+# In a fresh interpreter too: the bfloat16 switch would hold for every later test of this one.
+BF16_ACCURACY = """
+import sys
+import numpy as np
+import tensorflow as tf
+from modelartifact.precision import set_onednn_bfloat16
+set_onednn_bfloat16(True)
+serve = tf.saved_model.load(sys.argv[1]).signatures["serve_tensor"]
+images, labels = np.load(sys.argv[2]), np.load(sys.argv[3])
+probabilities = serve(inputs=tf.constant(images))["probabilities"].numpy()
+print(float(np.mean(probabilities.argmax(1) == labels)))
 """
 
 
@@ -190,6 +204,27 @@ def test_litert_variant_matches_float_accuracy(
     assert measured == pytest.approx(entry["accuracy"], abs=0.005)
     assert abs(entry["accuracy"] - float_accuracy) <= 0.01
     assert abs(measured - float_accuracy) <= 0.01
+
+
+def test_bf16_accuracy_is_recorded_beside_the_float_one(
+    local_model: Path, metadata: dict, held_out: tuple[list[Path], np.ndarray], tmp_path: Path
+) -> None:
+    files, labels = held_out
+    np.save(tmp_path / "images.npy", preprocessed(files, 32))
+    np.save(tmp_path / "labels.npy", labels)
+    arguments = [str(local_model), str(tmp_path / "images.npy"), str(tmp_path / "labels.npy")]
+    result = subprocess.run(
+        [sys.executable, "-c", BF16_ACCURACY, *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    measured = float(result.stdout.strip().splitlines()[-1])
+    saved_model = metadata["saved_model"]
+    assert measured == pytest.approx(saved_model["bf16_accuracy"], abs=0.005)
+    assert saved_model["accuracy"] - saved_model["bf16_accuracy"] <= 0.005
 
 
 def test_int8_is_full_integer_and_at_least_3x_smaller(local_model: Path, metadata: dict) -> None:
