@@ -1,4 +1,5 @@
-"""Model backends: run a float32 [N, H, W, 3] batch through TF SavedModel or LiteRT int8."""
+"""Model backends: run a float32 [N, H, W, 3] batch through the TF SavedModel (float32 or
+bfloat16 inference) or LiteRT int8."""
 
 import logging
 import os
@@ -6,10 +7,19 @@ from typing import Protocol
 
 import numpy as np
 
+from modelartifact.precision import set_onednn_bfloat16
+from service.cpu import BF16_FLAGS, bf16_flags
 from service.model_store import ModelArtifact
 from service.settings import Backend
 
 log = logging.getLogger(__name__)
+# tensorflow-bf16 serves a version only if bfloat16 costs it at most this much test accuracy
+# (0.5 percentage points) against float32, as training measured both.
+BF16_MAX_ACCURACY_DROP = 0.005
+
+
+class BackendRefused(Exception):
+    """MODEL_BACKEND cannot serve this model version; the message says why and what to do."""
 
 
 class ModelBackend(Protocol):
@@ -23,11 +33,13 @@ class ModelBackend(Protocol):
 
 
 class TensorFlowBackend:
-    """The SavedModel's `serve_tensor` signature."""
+    """The SavedModel's `serve_tensor` signature; with `bf16`, bfloat16 inference where the CPU
+    runs it natively, for a version accurate enough in it."""
 
-    name = "tensorflow"
-
-    def __init__(self, artifact: ModelArtifact, threads: int) -> None:
+    def __init__(self, artifact: ModelArtifact, threads: int, bf16: bool = False) -> None:
+        self.name = (Backend.TENSORFLOW_BF16 if bf16 else Backend.TENSORFLOW).value
+        if bf16:
+            require_bf16_accuracy(artifact)
         # TF's C++ INFO lines would break the one-JSON-object-per-line logs; warnings still show.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
         import tensorflow as tf
@@ -42,6 +54,8 @@ class TensorFlowBackend:
                 "TensorFlow's thread pools already exist in this process; they keep their size",
                 extra={"intra_op": tf.config.threading.get_intra_op_parallelism_threads()},
             )
+        if bf16:
+            _use_bf16_if_native()
         self._tf = tf
         self._loaded = tf.saved_model.load(str(artifact.path))
         self._signature = self._loaded.signatures["serve_tensor"]
@@ -50,6 +64,43 @@ class TensorFlowBackend:
         """Run one batch through the graph."""
         outputs = self._signature(inputs=self._tf.constant(batch, dtype=self._tf.float32))
         return np.asarray(outputs["probabilities"].numpy(), dtype=np.float32)
+
+
+def require_bf16_accuracy(artifact: ModelArtifact) -> None:
+    """BackendRefused unless the version's recorded bfloat16 accuracy is within
+    BF16_MAX_ACCURACY_DROP of its float32 accuracy."""
+    version = f"model {artifact.name!r} version {artifact.version}"
+    remedy = "retrain the model (`make train`) or set MODEL_BACKEND=tensorflow"
+    if artifact.bf16_accuracy is None:
+        raise BackendRefused(
+            f"MODEL_BACKEND={Backend.TENSORFLOW_BF16.value}: {version} records no bfloat16 "
+            "accuracy (saved_model.bf16_accuracy in metadata.json; it was trained before that "
+            f"was measured): {remedy}"
+        )
+    drop = artifact.accuracy - artifact.bf16_accuracy
+    if drop > BF16_MAX_ACCURACY_DROP:
+        raise BackendRefused(
+            f"MODEL_BACKEND={Backend.TENSORFLOW_BF16.value}: {version} loses "
+            f"{drop * 100:.2f} points of test accuracy in bfloat16 ({artifact.bf16_accuracy:.2%} "
+            f"against {artifact.accuracy:.2%} in float32; at most "
+            f"{BF16_MAX_ACCURACY_DROP * 100:.1f} allowed): {remedy}"
+        )
+
+
+def _use_bf16_if_native() -> None:
+    # Without native bfloat16, oneDNN emulates it with AVX-512: measured 2.8x slower than
+    # float32 on the local model (ONEDNN_MAX_CPU_ISA=AVX512_CORE on this AMX machine), so such
+    # a CPU gets the float32 graph instead.
+    flags = bf16_flags()
+    if not flags:
+        log.warning(
+            "this CPU has no native bfloat16 (no %s flag in /proc/cpuinfo): serving in float32, "
+            "as MODEL_BACKEND=tensorflow does",
+            " or ".join(BF16_FLAGS),
+        )
+        return
+    set_onednn_bfloat16(True)
+    log.info("bfloat16 inference: the CPU runs it natively", extra={"cpu_flags": flags})
 
 
 class LiteRTBackend:
@@ -93,4 +144,4 @@ def load_backend(kind: Backend, artifact: ModelArtifact, threads: int) -> ModelB
     """Build the backend named by MODEL_BACKEND."""
     if kind is Backend.LITERT:
         return LiteRTBackend(artifact, threads)
-    return TensorFlowBackend(artifact, threads)
+    return TensorFlowBackend(artifact, threads, bf16=kind is Backend.TENSORFLOW_BF16)

@@ -1,10 +1,14 @@
-"""CPU budget of this container from its cgroup quota: inference threads and worker placement."""
+"""CPU budget of this container from its cgroup quota: inference threads and worker placement;
+and whether the CPU runs bfloat16 natively."""
 
 import math
 import os
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+CPUINFO = Path("/proc/cpuinfo")
+# The instructions that run bfloat16 natively (AVX-512 BF16, AMX); without them oneDNN emulates.
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
 def _quota_v2(root: Path) -> float | None:
@@ -58,3 +62,14 @@ def worker_cpus(workers: int, root: Path = CGROUP_ROOT) -> list[int] | None:
     if workers < 2 or len(allowed) != workers or available_cpus(root) < workers:
         return None
     return allowed
+
+
+def bf16_flags(cpuinfo: Path = CPUINFO) -> list[str]:
+    """The native bfloat16 flags of this CPU (`/proc/cpuinfo`); empty when it has none."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return []
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "")
+    present = set(flags.partition(":")[2].split())
+    return [flag for flag in BF16_FLAGS if flag in present]

@@ -14,6 +14,7 @@ class Backend(str, Enum):
     """Which runtime executes the model."""
 
     TENSORFLOW = "tensorflow"
+    TENSORFLOW_BF16 = "tensorflow-bf16"  # the same SavedModel, bfloat16 inference
     LITERT = "litert"
 
 

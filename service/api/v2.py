@@ -18,7 +18,11 @@ from service.v2_codec import HEADER_LENGTH, encode_infer_response, parse_infer_r
 bp = Blueprint("v2", __name__, url_prefix="/v2")
 SERVER_NAME = "image-classifier-service"
 EXTENSIONS = ["binary_tensor_data"]
-PLATFORMS = {Backend.TENSORFLOW: "tensorflow_savedmodel", Backend.LITERT: "tensorflow_lite"}
+PLATFORMS = {
+    Backend.TENSORFLOW: "tensorflow_savedmodel",
+    Backend.TENSORFLOW_BF16: "tensorflow_savedmodel",
+    Backend.LITERT: "tensorflow_lite",
+}
 INPUT_DATATYPES = {IMAGES: "BYTES", TENSOR: "FP32"}
 
 

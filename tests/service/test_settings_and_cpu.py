@@ -5,7 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from service.cpu import available_cpus, threads_per_worker, worker_count, worker_cpus
+from service.cpu import (
+    available_cpus,
+    bf16_flags,
+    threads_per_worker,
+    worker_count,
+    worker_cpus,
+)
 from service.settings import Backend, Settings, SettingsError
 
 pytestmark = pytest.mark.unit
@@ -34,6 +40,8 @@ def test_defaults_match_the_documented_contract() -> None:
     [
         ("PORT", "0"),
         ("MODEL_BACKEND", "onnx"),
+        ("MODEL_BACKEND", "bf16"),
+        ("MODEL_BACKEND", "tensorflow_bf16"),
         ("BATCH_TIMEOUT_MS", "soon"),
         ("MODEL_VERSION", "-1"),
     ],
@@ -48,6 +56,39 @@ def test_values_are_parsed_case_insensitively_where_it_helps() -> None:
         {"MODEL_BACKEND": "LiteRT", "LOG_LEVEL": "DEBUG", "MODEL_VERSION": "3"}
     )
     assert settings.model_backend is Backend.LITERT and settings.model_version == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "backend"),
+    [
+        ("tensorflow", Backend.TENSORFLOW),
+        ("tensorflow-bf16", Backend.TENSORFLOW_BF16),
+        ("TensorFlow-BF16", Backend.TENSORFLOW_BF16),
+        ("litert", Backend.LITERT),
+    ],
+)
+def test_every_backend_is_accepted_by_name(value: str, backend: Backend) -> None:
+    assert Settings.from_env({"MODEL_BACKEND": value}).model_backend is backend
+
+
+@pytest.mark.parametrize(
+    ("flags", "native"),
+    [
+        ("fpu sse2 avx2 avx512f avx512_bf16 amx_bf16 amx_tile", ["avx512_bf16", "amx_bf16"]),
+        ("fpu sse2 avx2 avx512f amx_tile amx_bf16", ["amx_bf16"]),
+        ("fpu sse2 avx2 avx512f avx512_vnni", []),
+    ],
+)
+def test_native_bf16_is_read_from_the_cpu_flags(
+    tmp_path: Path, flags: str, native: list[str]
+) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n\n")
+    assert bf16_flags(cpuinfo) == native
+
+
+def test_no_cpuinfo_means_no_native_bf16(tmp_path: Path) -> None:
+    assert bf16_flags(tmp_path / "missing") == []
 
 
 @pytest.mark.parametrize(
