@@ -39,6 +39,7 @@ from modelartifact.encryption import data_key_id, encrypt_version
 from modelartifact.keystore import KeyStore
 from ops.toolchain.lockfile import parse_lock
 from ops.toolchain.progress import say, step
+from service.settings import Backend as ModelBackend
 from training.ensure import MODELS_DIR, latest_trained
 
 REPOSITORY = "localhost/image-classifier"
@@ -48,10 +49,11 @@ CONTAINERIGNORE = REPO_ROOT / ".containerignore"
 IMAGE_PACKAGES = (REPO_ROOT / "service", REPO_ROOT / "modelartifact")
 INPUTS_DIR = REPO_ROOT / "build" / "image-inputs"
 IMAGES_DIR = REPO_ROOT / "build" / "images"
-# Variant -> (Containerfile BACKEND, tag suffix, archive suffix).
-VARIANTS: dict[str, tuple[Backend, str, str]] = {
-    "image": ("tensorflow", "", ""),
-    "slim": ("litert", "-slim", "-slim"),
+# Variant -> (Containerfile BACKEND: the runtime installed, the image's own MODEL_BACKEND: the
+# fastest accurate backend of that runtime, tag suffix, archive suffix).
+VARIANTS: dict[str, tuple[Backend, str, str, str]] = {
+    "image": ("tensorflow", ModelBackend.TENSORFLOW_BF16.value, "", ""),
+    "slim": ("litert", ModelBackend.LITERT.value, "-slim", "-slim"),
 }
 
 
@@ -245,13 +247,14 @@ def _build_variant(
     model_dir: Path,
     wheels: Path,
 ) -> ImageInfo:
-    backend, tag_suffix, archive_suffix = VARIANTS[variant]
+    backend, model_backend, tag_suffix, archive_suffix = VARIANTS[variant]
     # Model versions count per environment: the environment keeps equal versions apart.
     tag = f"{env}-{artifact.version}-{revision.sha}{tag_suffix}"
     reference = f"{REPOSITORY}:{tag}"
     build_args = {
         "BASE_IMAGE": base_image,
         "BACKEND": backend,
+        "MODEL_BACKEND": model_backend,
         "MODEL_DIR": str(model_dir.relative_to(REPO_ROOT)),
         "MODEL_VERSION": artifact.version,
         "REVISION": revision.sha,

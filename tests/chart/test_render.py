@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from service.settings import Settings
+from service.settings import Backend, Settings
 from tests.chart.helm import (
     AUTH_TOKEN,
     MODEL_DATA_KEY,
@@ -193,6 +193,19 @@ def test_without_keys_nothing_is_mounted_and_a_signature_is_still_required(
 def test_unset_model_version_and_backend_are_left_to_the_image(default_manifests: Docs) -> None:
     settings = _settings(default_manifests)
     assert "MODEL_VERSION" not in settings and "MODEL_BACKEND" not in settings
+
+
+@pytest.mark.parametrize("environment", sorted(SHAPES))
+def test_every_environment_keeps_the_image_s_own_backend(
+    environment: str, rendered_environments: dict[str, Docs]
+) -> None:
+    # Each image sets its fastest accurate one: tensorflow-bf16 (TF), litert (slim, no TF).
+    assert "MODEL_BACKEND" not in _settings(rendered_environments[environment])
+
+
+@pytest.mark.parametrize("backend", [backend.value for backend in Backend])
+def test_every_service_backend_can_be_chosen(backend: str) -> None:
+    assert _settings(_render("--set", f"model.backend={backend}"))["MODEL_BACKEND"] == backend
 
 
 def test_digest_wins_over_tag(rendered_environments: dict[str, Docs]) -> None:

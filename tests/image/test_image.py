@@ -112,6 +112,12 @@ def test_backend_matches_the_variant(host: Host, image: ImageInfo) -> None:
     assert has_tensorflow == (image.backend == "tensorflow")
 
 
+def test_its_own_backend_is_the_fastest_accurate_one_it_runs(host: Host, image: ImageInfo) -> None:
+    environ = host.run("cat /proc/1/environ").stdout.split("\0")
+    expected = {"tensorflow": "tensorflow-bf16", "litert": "litert"}[image.backend]
+    assert f"MODEL_BACKEND={expected}" in environ
+
+
 def test_a_digit_gets_its_class(served: run.RunningContainer, digits: Digits) -> None:
     zero = next(picture for picture, label in digits.test if label == "0")
     assert top_label(served.url, zero) == "0"
