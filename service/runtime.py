@@ -111,7 +111,7 @@ class ModelRuntime:
 
     def _warm_up(self, backend: ModelBackend, artifact: ModelArtifact) -> None:
         # The first calls build kernels and allocate; do them before readiness. The batch
-        # dimension is dynamic in both backends, so the smallest and largest batch suffice.
+        # dimension is dynamic in every backend, so the smallest and largest batch suffice.
         for size in sorted({1, self.settings.batch_max_size}):
             backend.predict(np.zeros((size, artifact.height, artifact.width, 3), np.float32))
 

@@ -18,12 +18,12 @@ import numpy as np
 from envconfig import REPO_ROOT
 from ops.bench.inprocess import summed_rate
 from ops.bench.peer_env import InstallError, ensure_env, locked, peer_env
+from service.backends import ACCURACY_TOLERANCE
 from service.cpu import threads_per_worker, worker_cpus
 from service.model_store import ModelArtifact
 
 SCRIPT = Path(__file__).with_name("candidates") / "run_candidate.py"
 CALIBRATION_IMAGES = 100
-ACCURACY_TOLERANCE = 0.005  # "equal accuracy": within half a point of the float model
 STEP_TIMEOUT_SECONDS = 900
 
 
@@ -45,7 +45,11 @@ class Candidate:
 
 CANDIDATES = (
     Candidate("tf-float", "TF SavedModel float32 (the service's `tensorflow`)", "fp32"),
-    Candidate("tf-bf16", "TF + oneDNN auto mixed precision bfloat16", "bf16"),
+    Candidate(
+        "tf-bf16",
+        "TF + oneDNN auto mixed precision bfloat16 (the service's `tensorflow-bf16`)",
+        "bf16",
+    ),
     Candidate("litert-int8", "LiteRT int8 (the service's `litert`, model_int8.tflite)", "int8"),
     Candidate(
         "onnxruntime-int8",
