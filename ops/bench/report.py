@@ -16,7 +16,11 @@ from service.cpu import available_cpus
 from service.model_store import ModelArtifact
 from service.settings import Backend
 
-NAMES = {Backend.TENSORFLOW: "TF SavedModel", Backend.LITERT: "LiteRT int8"}
+NAMES = {
+    Backend.TENSORFLOW: "TF SavedModel",
+    Backend.TENSORFLOW_BF16: "TF bfloat16",
+    Backend.LITERT: "LiteRT int8",
+}
 DESIGN_INPUT = (224, 224)
 
 
@@ -101,7 +105,7 @@ def _plot(m: Measurements, path: Path) -> None:
     series = [
         (f"service, {NAMES[k]}", run.curve, f"C{i}") for i, (k, run) in enumerate(m.service.items())
     ]
-    series.append(("baseline (JSON floats, sync workers)", m.baseline, "C2"))
+    series.append(("baseline (JSON floats, sync workers)", m.baseline, f"C{len(series)}"))
     for label, results, color in series:
         rates = [r.requests_per_second for r in results]
         throughput.plot(levels, rates, marker="o", color=color, label=label)

@@ -70,6 +70,22 @@ def test_targets_without_peers_are_not_measured_never_met() -> None:
 
 
 @pytest.mark.parametrize(
+    ("bf16_accuracy", "fastest"),
+    [(0.98, "TF bfloat16 500.0"), (0.97, "LiteRT int8 300.0")],
+)
+def test_the_served_bf16_backend_is_the_fastest_accurate_one_only_when_accurate(
+    bf16_accuracy: float, fastest: str
+) -> None:
+    comparison = _comparison(tf=190.0, litert=300.0, peer_top=190.0, onnx_rate=50.0)
+    comparison.service.append(
+        ServiceFigures("TF bfloat16", "tf-bf16", "bf16", 520.0, _curve(500.0)[-1], _curve(500.0))
+    )
+    comparison.backends.append(BackendResult(CANDIDATE["tf-bf16"], bf16_accuracy, 503.0))
+    [target] = [t for t in targets(comparison) if "(through the service)" in t.name]
+    assert target.detail == f"{fastest} vs KServe 190.0 images/s"
+
+
+@pytest.mark.parametrize(
     ("peer", "answer", "excluded"),
     [
         (PEERS[0], {"predictions": [[0.0] * 7 + [1.0, 0.0, 0.0]]}, None),

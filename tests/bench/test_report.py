@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from ops.bench.load import LoadResult
-from ops.bench.report import Measurements, Round, ServiceRun, write_report
+from ops.bench.report import NAMES, Measurements, Round, ServiceRun, write_report
+from ops.bench.run import BACKENDS
 from service.model_store import ModelArtifact
 from service.settings import Backend
 
@@ -37,7 +38,7 @@ def _measurements(size: int, service_top: float, steady_rate: float) -> Measurem
     measurements = Measurements(
         env="staging", artifact=artifact, seconds=1, load_average=(0, 0, 0), workers=2
     )
-    for kind in (Backend.TENSORFLOW, Backend.LITERT):
+    for kind in BACKENDS:
         measurements.service[kind] = ServiceRun(
             startup_seconds=3.0,
             sweep=_sweep(service_top)[:-1],
@@ -71,3 +72,14 @@ def test_misses_and_an_off_target_load_are_reported(tmp_path: Path) -> None:
     assert "(b)/(c) at c=16 = 10.0 (target >= 15: NOT met)" in text
     assert "inconclusive, the run reached 40% of max, not ~70 %" in text
     assert "The targets are set for the design's 224x224 model" in text
+
+
+def test_every_backend_the_bench_serves_has_its_rows_and_targets(tmp_path: Path) -> None:
+    assert Backend.TENSORFLOW_BF16 in BACKENDS
+    markdown, _ = write_report(_measurements(224, 90.0, 63.0), tmp_path)
+    text = markdown.read_text()
+    for kind in BACKENDS:
+        assert f"| (b) service, {NAMES[kind]} | 16 | 90.0 | 40.0 | 80.0 | 0 |" in text
+        assert f"- {NAMES[kind]}: (b)/(a) at c=16 = 0.90" in text
+    # The baseline is TF float: only the float backend's ratio to it is a target.
+    assert text.count("(target >= 15") == 1
