@@ -216,6 +216,9 @@ class LocalCluster:
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             # Its default (/usr/libexec/kubernetes/...) would be created on the host.
             f"--flex-volume-plugin-dir={layout.root / 'volume-plugins'}",
+            # A third of the default 15 s: on a laptop-sized cluster an autoscaler that reacts
+            # within seconds is what one tries a chart's HPA with.
+            "--horizontal-pod-autoscaler-sync-period=5s",
             ready=lambda: _https_alive("https://127.0.0.1:10257/healthz"),
         )
         self._start(
@@ -279,7 +282,9 @@ class LocalCluster:
             "--kubelet-insecure-tls",
             "--kubelet-preferred-address-types=InternalIP",
             "--kubelet-use-node-status-port",
-            "--metric-resolution=15s",
+            # Its lower bound (the HPA sees load sooner); it must exceed the kubelet timeout.
+            "--metric-resolution=10s",
+            "--kubelet-request-timeout=5s",
             ready=lambda: _https_alive(f"https://{NODE_IP}:{METRICS_SERVER_PORT}/readyz"),
         )
         # NetworkPolicy: the bridge plugin enforces none (see ops/toolchain/patches for the change
