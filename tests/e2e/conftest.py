@@ -3,6 +3,9 @@
 The committed environments/ files are copied, never changed: `pulumi config set` and the
 passphrase salt that `stack init` writes land in the copy. Pulumi.yaml's `main` points at
 the repository, so the program, chart and policy pack under test are the real ones.
+
+One project serves the whole session, as one checkout serves a user: each e2e module leaves
+its stacks' configuration as it found it, so the next module starts from the committed files.
 """
 
 import os
@@ -19,7 +22,7 @@ from ops.deploy.pulumi_cli import PulumiCli
 from ops.localcluster.layout import REGISTRY
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def project(
     tmp_path_factory: pytest.TempPathFactory, local_cluster: Path, local_image_record: Path
 ) -> Iterator[PulumiCli]:

@@ -3,7 +3,8 @@ the image to the cluster's registry and releases it; the pods run it on the node
 through the Service; a new model version rolls out under load, a pod dies under load, and
 neither loses a request; the policy pack runs; `pulumi destroy` leaves nothing.
 
-The tests run in file order against one stack (module-scoped `project`).
+The tests run in file order against the local stack of the session's `project`; they end
+with it destroyed and the cluster stopped, so they come last.
 """
 
 import json
@@ -51,6 +52,26 @@ def engine_processes(cli: PulumiCli) -> list[str]:
     return found
 
 
+def settled_pods(kubeconfig: Path, outputs: dict, count: int, timeout: float = 120) -> list[str]:
+    """The release's pods once exactly `count` run and none is terminating (a rollout's old
+    pods linger through their grace period)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = release_pods(kubeconfig, outputs)
+        running = [
+            pod["metadata"]["name"]
+            for pod in pods
+            if "deletionTimestamp" not in pod["metadata"]
+            and pod["status"].get("phase") == "Running"
+        ]
+        if len(pods) == len(running) == count:
+            return running
+        assert time.monotonic() < deadline, (
+            f"pods not settled: {[p['metadata']['name'] for p in pods]}"
+        )
+        time.sleep(1)
+
+
 def test_up_runs_the_release_on_the_real_node(
     project: PulumiCli, local_cluster: Path, local_image_record: Path
 ) -> None:
@@ -63,7 +84,11 @@ def test_up_runs_the_release_on_the_real_node(
     assert outputs["image"] == released
     live = deployment(local_cluster, outputs)
     assert live["status"].get("readyReplicas") == live["spec"]["replicas"] == 2
-    pods = release_pods(local_cluster, outputs)
+    # Settled: the session's earlier modules may have left a rollout's old pods terminating.
+    running = settled_pods(local_cluster, outputs, 2)
+    pods = [
+        pod for pod in release_pods(local_cluster, outputs) if pod["metadata"]["name"] in running
+    ]
     assert len(pods) == 2
     for pod in pods:
         assert pod["spec"]["nodeName"] == LocalCluster().layout.node_name
@@ -139,26 +164,6 @@ def test_a_new_model_version_rolls_out_under_load_without_a_failed_request(
     outputs = project.outputs("local")
     assert outputs["releaseRevision"] == before["releaseRevision"] + 1
     assert outputs["image"].endswith(new.image.archive_digest)
-
-
-def settled_pods(kubeconfig: Path, outputs: dict, count: int, timeout: float = 120) -> list[str]:
-    """The release's pods once exactly `count` run and none is terminating (a rollout's old
-    pods linger through their grace period)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pods = release_pods(kubeconfig, outputs)
-        running = [
-            pod["metadata"]["name"]
-            for pod in pods
-            if "deletionTimestamp" not in pod["metadata"]
-            and pod["status"].get("phase") == "Running"
-        ]
-        if len(pods) == len(running) == count:
-            return running
-        assert time.monotonic() < deadline, (
-            f"pods not settled: {[p['metadata']['name'] for p in pods]}"
-        )
-        time.sleep(1)
 
 
 def test_a_pod_deleted_under_load_loses_no_request(project: PulumiCli, local_cluster: Path) -> None:
@@ -252,5 +257,7 @@ def test_up_starts_a_stopped_cluster_and_destroy_stops_it(
         # Pulumi started this cluster, so destroying the stack stops it again.
         timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
         assert not cluster.is_running() and cluster.leftovers() == []
-    finally:
-        cluster.up()  # the rest of the session shares it
+    except BaseException:
+        cluster.up()  # for the project's teardown, which destroys what is left
+        raise
+    # The last test of the session to use the cluster: `local_cluster` leaves it as it found it.
