@@ -23,9 +23,9 @@ from ops.bench.inprocess import measure_in_subprocesses
 from ops.bench.load import LoadResult, run_wrk
 from ops.bench.metrics_text import sample
 from ops.bench.peers import PEERS, PeerRun, ServingShape, run_peer
-from ops.bench.progress import Progress
 from ops.bench.report import NAMES, Measurements, Round, ServiceRun, median_round, write_report
 from ops.bench.server import Server, free_port, launch, start_server
+from ops.progress import Progress
 from service.cpu import available_cpus, threads_per_worker
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact

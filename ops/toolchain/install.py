@@ -6,11 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ops.progress import Progress
 from ops.toolchain import versions
 from ops.toolchain.paths import bin_dir, cache_root, pulumi_home
-from ops.toolchain.progress import say, step
+from ops.toolchain.progress import SAY_PREFIX, say, step
 from ops.toolchain.released import find_released
-from ops.toolchain.tools import TOOLS
+from ops.toolchain.tools import TOOLS, Tool
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEBIAN_PACKAGES = (
@@ -53,26 +54,36 @@ def install_tools(names: list[str]) -> None:
         raise SetupError(f"unknown tool(s) {', '.join(unknown)}; known: {', '.join(known)}")
     selected = [known[name] for name in names] if names else list(TOOLS)
     bin_dir().mkdir(parents=True, exist_ok=True)
+    sources: dict[Tool, dict[str, Path]] = {}
     for tool in selected:
-        sources = {binary: tool.directory / binary for binary in tool.binaries}
         if tool.is_installed():
             say(f"{tool.name} {tool.version}: cached in {tool.directory}")
         elif (released := find_released(tool.binaries)) is not None:
-            sources = released
+            sources[tool] = released
             where = ", ".join(str(path) for path in released.values())
             say(f"{tool.name} {tool.version}: using the released binaries {where}")
-        else:
-            if shutil.which("go") is None:
-                raise SetupError(
-                    f"{tool.name} {tool.version} is neither cached nor on PATH, and the go "
-                    "command that would build it is not on PATH: install Go 1.26 first"
-                )
-            with step(f"{tool.name} {tool.version}: building from the Go module proxy"):
-                tool.install()
-        for binary, source in sources.items():
+    to_build = [tool for tool in selected if not tool.is_installed() and tool not in sources]
+    if to_build and shutil.which("go") is None:
+        raise SetupError(
+            f"{', '.join(tool.name for tool in to_build)} neither cached nor on PATH, and the go "
+            "command that would build them is not on PATH: install Go 1.26 first"
+        )
+    progress = Progress(
+        {_building(tool): tool.cold_build_seconds for tool in to_build}, prefix=SAY_PREFIX
+    )
+    for tool in to_build:
+        with progress.stage(_building(tool)):
+            tool.install()
+    for tool in selected:
+        built = {binary: tool.directory / binary for binary in tool.binaries}
+        for binary, source in sources.get(tool, built).items():
             link = bin_dir() / binary
             link.unlink(missing_ok=True)
             link.symlink_to(source)
+
+
+def _building(tool: Tool) -> str:
+    return f"{tool.name} {tool.version}: building from the Go module proxy"
 
 
 def install_system_packages() -> None:

@@ -5,10 +5,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+SAY_PREFIX = "[setup] "
+
 
 def say(message: str) -> None:
     """Print a setup message to stderr, flushed, so make shows it as it happens."""
-    print(f"[setup] {message}", file=sys.stderr, flush=True)
+    print(SAY_PREFIX + message, file=sys.stderr, flush=True)
 
 
 @contextmanager
