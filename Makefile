@@ -16,7 +16,7 @@ export PATH := $(TOOLS_BIN):$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup venv tools system plugins env check-env cluster-up cluster-down \
-        train serve image up down test test-fast bench lint lock lock-go
+        keys train serve image up down test test-fast bench lint lock lock-go
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ cluster-up: tools system ## Start the local cluster (control plane + one real no
 
 cluster-down: ## Stop the local cluster; leaves no process, mount, interface, iptables chain or cgroup behind
 	@$(PY) -m ops.localcluster down
+
+keys: check-env ## Make ENV's model signing and data keys (needed once for staging/prod; never replaces one)
+	@$(PY) -m modelartifact.keystore create $(ENV)
 
 train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|staging|prod)
 	@$(PY) -m training --env $(ENV)

@@ -6,11 +6,13 @@
 hands the same key to the pods). The flow is one way: this directory -> training and the image
 build (the image record carries the public key and both key ids) -> `pulumi up`, which reads
 `data.key`, checks its id against the record and stores it as a stack secret. Local and dev
-keys are made on first use, 0600; staging and prod keys must be put there (or the directory
-pointed at a secure mount) on purpose, so no laptop mints a production key by accident.
+keys are made on first use, 0600; staging and prod keys are made on purpose (`make keys
+ENV=staging`, which never replaces a key) or put there (or the directory pointed at a secure
+mount), so no laptop mints a production key by accident.
 """
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from envconfig.environments import known_environments
 from modelartifact import encryption
 from modelartifact.errors import ArtifactError
 
@@ -51,14 +54,7 @@ class KeyStore:
 
     def signing_key(self) -> Ed25519PrivateKey:
         """The environment's signing key, made on first use where that is allowed."""
-        path = self._existing_or_new(
-            SIGNING_KEY_FILE,
-            lambda: Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
+        path = self._existing_or_new(SIGNING_KEY_FILE, _new_signing_key)
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ArtifactError(f"{path}: not an Ed25519 private key ({type(key).__name__})")
@@ -70,10 +66,7 @@ class KeyStore:
 
     def data_key(self) -> bytes:
         """The environment's data key, made on first use where that is allowed."""
-        path = self._existing_or_new(
-            DATA_KEY_FILE,
-            lambda: (encryption.encode_data_key(encryption.new_data_key()) + "\n").encode(),
-        )
+        path = self._existing_or_new(DATA_KEY_FILE, _new_data_key)
         return encryption.parse_data_key(path.read_text(), str(path))
 
     def _existing_or_new(self, name: str, make: Callable[[], bytes]) -> Path:
@@ -83,9 +76,31 @@ class KeyStore:
         if self.environment not in GENERATED_ON_FIRST_USE:
             raise ArtifactError(
                 f"{path} is missing: {self.environment}'s keys are made on purpose, not on first "
-                f"use; put them there, or point {KEYS_DIR_VARIABLE} at the directory holding "
-                f"{self.environment}/{SIGNING_KEY_FILE} and {self.environment}/{DATA_KEY_FILE}"
+                f"use: `make keys ENV={self.environment}` makes them, or put them there, or point "
+                f"{KEYS_DIR_VARIABLE} at the directory holding {self.environment}/"
+                f"{SIGNING_KEY_FILE} and {self.environment}/{DATA_KEY_FILE}"
             )
+        return self._write(name, make)
+
+    def create(self) -> list[Path]:
+        """Make the environment's signing and data keys on purpose; never replaces a key."""
+        existing = [
+            self.directory / name
+            for name in (SIGNING_KEY_FILE, DATA_KEY_FILE)
+            if (self.directory / name).exists()
+        ]
+        if existing:
+            raise ArtifactError(
+                f"{', '.join(map(str, existing))} already there: a key is never overwritten "
+                "(rotating one is replacing its file on purpose, see chart/README.md)"
+            )
+        return [
+            self._write(SIGNING_KEY_FILE, _new_signing_key),
+            self._write(DATA_KEY_FILE, _new_data_key),
+        ]
+
+    def _write(self, name: str, make: Callable[[], bytes]) -> Path:
+        path = self.directory / name
         self.directory.mkdir(parents=True, mode=0o700, exist_ok=True)
         # Written whole, then linked into place: of two first uses at once, one key wins and
         # both read it; nobody reads a half-written file.
@@ -99,3 +114,35 @@ class KeyStore:
         finally:
             os.unlink(partial)
         return path
+
+
+def _new_signing_key() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _new_data_key() -> bytes:
+    return (encryption.encode_data_key(encryption.new_data_key()) + "\n").encode()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m modelartifact.keystore create ENV`: make ENV's keys (staging, prod: once)."""
+    if len(argv) != 2 or argv[0] != "create":
+        print("usage: python -m modelartifact.keystore create ENV", file=sys.stderr)
+        return 2
+    environment = argv[1]
+    if environment not in (known := known_environments()):
+        print(f"error: unknown environment {environment!r}; known: {known}", file=sys.stderr)
+        return 2
+    try:
+        for path in KeyStore.of(environment).create():
+            print(f"wrote {path} (0600)")
+    except ArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
