@@ -16,16 +16,16 @@ class Progress:
     """`stages` maps each stage's name to its estimated seconds, in the order they run."""
 
     def __init__(
-        self, stages: dict[str, float], out: TextIO = sys.stderr, prefix: str = ""
+        self, stages: dict[str, float], out: TextIO | None = None, prefix: str = ""
     ) -> None:
         self._estimates = dict(stages)
-        self._out = out
+        self._out = out  # None: sys.stderr as it is when a line is printed
         self._prefix = prefix
         self._done: list[str] = []
         self._began = time.monotonic()
 
     def _line(self, text: str) -> None:
-        print(self._prefix + text, file=self._out, flush=True)
+        print(self._prefix + text, file=self._out or sys.stderr, flush=True)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:

@@ -55,6 +55,7 @@ def install_tools(names: list[str]) -> None:
     selected = [known[name] for name in names] if names else list(TOOLS)
     bin_dir().mkdir(parents=True, exist_ok=True)
     sources: dict[Tool, dict[str, Path]] = {}
+    to_build: list[Tool] = []
     for tool in selected:
         if tool.is_installed():
             say(f"{tool.name} {tool.version}: cached in {tool.directory}")
@@ -62,7 +63,8 @@ def install_tools(names: list[str]) -> None:
             sources[tool] = released
             where = ", ".join(str(path) for path in released.values())
             say(f"{tool.name} {tool.version}: using the released binaries {where}")
-    to_build = [tool for tool in selected if not tool.is_installed() and tool not in sources]
+        else:
+            to_build.append(tool)
     if to_build and shutil.which("go") is None:
         raise SetupError(
             f"{', '.join(tool.name for tool in to_build)} neither cached nor on PATH, and the go "
