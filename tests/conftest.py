@@ -6,6 +6,17 @@ pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtu
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """End-to-end tests run last: they publish a newer model version, which the other layers
-    (pinned to the session's first `local_model`) must not see."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Every test that uses the local cluster is marked `cluster` (ops/testrun.py runs those in
+    the foreground lane). The cluster's own tests come first: the last of them restarts the
+    cluster, which is cheapest before any image was pulled onto the node. End-to-end tests run
+    last: they publish a newer model version, which the other layers (pinned to the session's
+    first `local_model`) must not see."""
+    for item in items:
+        if "local_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cluster)
+
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        in_cluster_module = item.path.parent.name == "cluster"
+        return item.get_closest_marker("e2e") is not None, not in_cluster_module
+
+    items.sort(key=order)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from service.clients import ENDPOINTS, load_clients, main, parse_clients, token_sha256
 from service.settings import SettingsError
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.background]
 HASH = "0" * 64
 
 

@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from service.imaging import resize_bilinear
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.background]
 
 
 @pytest.mark.parametrize(

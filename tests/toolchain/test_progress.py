@@ -7,7 +7,7 @@ import pytest
 
 from ops.progress import Progress
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.background]
 
 
 def test_a_line_per_stage_with_its_estimate_and_the_rest() -> None:

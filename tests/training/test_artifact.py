@@ -16,7 +16,7 @@ from modelartifact import SIGNATURE_FILE, sha256_file
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 
-pytestmark = pytest.mark.training
+pytestmark = [pytest.mark.training, pytest.mark.background]
 
 SAVED_MODEL_CLI = Path(sys.executable).parent / "saved_model_cli"
 

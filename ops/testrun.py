@@ -1,0 +1,75 @@
+"""`make test`: the whole suite as two pytest sessions side by side on this machine.
+
+The foreground lane runs every test that uses the local cluster, runs a server or measures wall
+time, at normal priority. The background lane runs the tests marked `background` (no server, no
+wall-clock deadline, no cluster) at nice 10: it takes the CPU the foreground leaves idle while
+it waits on the cluster (pods starting, rollouts, autoscaler windows), and little of what the
+foreground's timed checks need. The local model and its images are made first, so the lanes
+never wait on each other for them.
+
+Usage: python -m ops.testrun [PYTEST_ARGS...]   (passed to both lanes)
+"""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from envconfig import REPO_ROOT
+from imagebuild.build import build_environment
+from training.ensure import ensure_trained
+
+BACKGROUND = "background and not cluster"
+FOREGROUND = "not background or cluster"
+BACKGROUND_NICENESS = 10
+BACKGROUND_LOG = REPO_ROOT / "build" / "test-background.log"
+NO_TESTS_COLLECTED = 5
+
+
+def pytest_command(marker_expression: str, extra: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-m", marker_expression, *extra]
+
+
+def lane_failed(name: str, code: int) -> bool:
+    """Whether a lane's exit code fails the run; says why on stderr."""
+    if code == NO_TESTS_COLLECTED:
+        print(f"error: the {name} lane collected no tests", file=sys.stderr)
+    elif code != 0:
+        print(f"error: the {name} lane failed (pytest exit code {code})", file=sys.stderr)
+    return code != 0
+
+
+def run(extra: list[str], log: Path = BACKGROUND_LOG) -> int:
+    started = time.monotonic()
+    ensure_trained("local")
+    build_environment("local")
+    prepared = time.monotonic()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"background lane ({BACKGROUND}, nice {BACKGROUND_NICENESS}): output in {log}")
+    with log.open("w") as output:
+        background = subprocess.Popen(
+            ["nice", "-n", str(BACKGROUND_NICENESS), *pytest_command(BACKGROUND, extra)],
+            cwd=REPO_ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            foreground = subprocess.run(pytest_command(FOREGROUND, extra), cwd=REPO_ROOT).returncode
+            foreground_done = time.monotonic()
+            background_code = background.wait()
+        finally:
+            if background.poll() is None:
+                background.terminate()
+                background.wait()
+    print(f"\n===== background lane ({log}) =====", flush=True)
+    print(log.read_text(), flush=True)
+    print(
+        f"make test: model and images {prepared - started:.0f}s, foreground lane "
+        f"{foreground_done - prepared:.0f}s, all {time.monotonic() - started:.0f}s"
+    )
+    failed = [lane_failed("foreground", foreground), lane_failed("background", background_code)]
+    return 1 if any(failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
