@@ -148,7 +148,12 @@ def load_clients(path: Path) -> ClientsFile:
     """The clients file at `path` (YAML or JSON); SettingsError naming the file and field."""
     where = f"AUTH_CLIENTS_FILE={path}"
     try:
-        document = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        # JSON first: YAML reads most JSON, but not a key longer than 1024 characters.
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            document = yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise SettingsError(f"{where}: cannot read: {error}") from None
     return parse_clients(document, where)
