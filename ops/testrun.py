@@ -7,7 +7,8 @@ it waits on the cluster (pods starting, rollouts, autoscaler windows), and littl
 foreground's timed checks need. The local model and its images are made first, so the lanes
 never wait on each other for them.
 
-Usage: python -m ops.testrun [PYTEST_ARGS...]   (passed to both lanes)
+Usage: python -m ops.testrun [PYTEST_ARGS...]   (passed to both lanes; a `-m EXPRESSION` among
+them narrows each lane's own). The run fails when a lane fails or when neither collects a test.
 """
 
 import subprocess
@@ -26,17 +27,25 @@ BACKGROUND_LOG = REPO_ROOT / "build" / "test-background.log"
 NO_TESTS_COLLECTED = 5
 
 
-def pytest_command(marker_expression: str, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-m", marker_expression, *extra]
+def pytest_command(lane: str, extra: list[str]) -> list[str]:
+    """pytest for one lane: the lane's marker expression, and with the caller's `-m` too."""
+    arguments, selection = list(extra), lane
+    if "-m" in arguments:
+        at = arguments.index("-m")
+        selection = f"({arguments[at + 1]}) and ({lane})"
+        del arguments[at : at + 2]
+    return [sys.executable, "-m", "pytest", "-m", selection, *arguments]
 
 
-def lane_failed(name: str, code: int) -> bool:
-    """Whether a lane's exit code fails the run; says why on stderr."""
-    if code == NO_TESTS_COLLECTED:
-        print(f"error: the {name} lane collected no tests", file=sys.stderr)
-    elif code != 0:
-        print(f"error: the {name} lane failed (pytest exit code {code})", file=sys.stderr)
-    return code != 0
+def failed(codes: dict[str, int]) -> bool:
+    """Whether the lanes' pytest exit codes fail the run; says why on stderr."""
+    for name, code in codes.items():
+        if code not in (0, NO_TESTS_COLLECTED):
+            print(f"error: the {name} lane failed (pytest exit code {code})", file=sys.stderr)
+    if all(code == NO_TESTS_COLLECTED for code in codes.values()):
+        print("error: pytest collected no tests in either lane", file=sys.stderr)
+        return True
+    return any(code not in (0, NO_TESTS_COLLECTED) for code in codes.values())
 
 
 def run(extra: list[str], log: Path = BACKGROUND_LOG) -> int:
@@ -67,8 +76,7 @@ def run(extra: list[str], log: Path = BACKGROUND_LOG) -> int:
         f"make test: model and images {prepared - started:.0f}s, foreground lane "
         f"{foreground_done - prepared:.0f}s, all {time.monotonic() - started:.0f}s"
     )
-    failed = [lane_failed("foreground", foreground), lane_failed("background", background_code)]
-    return 1 if any(failed) else 0
+    return 1 if failed({"foreground": foreground, "background": background_code}) else 0
 
 
 if __name__ == "__main__":
