@@ -7,10 +7,10 @@ pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtu
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the local cluster is marked `cluster` (ops/testrun.py runs those in
-    the foreground lane). The cluster's own tests come first: the last of them restarts the
-    cluster, which is cheapest before any image was pulled onto the node. End-to-end tests run
-    last: they publish a newer model version, which the other layers (pinned to the session's
-    first `local_model`) must not see."""
+    the foreground lane). The cluster's own tests come first: the node works before anything
+    is released onto it. End-to-end tests run last: they publish a newer model version, which
+    the other layers (pinned to the session's first `local_model`) must not see, and the last
+    of them stops the cluster."""
     for item in items:
         if "local_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cluster)

@@ -1,8 +1,8 @@
-"""The local cluster: a Ready real node, pods that really run, cluster DNS and Services, and a
-`down` that leaves nothing behind on the host.
+"""The local cluster: a Ready real node, pods that really run, cluster DNS and Services.
 
-The tests share the session's cluster; the last one stops it, checks every kind of leftover,
-and starts it again for the layers after this one.
+The tests share the session's cluster. That `down` leaves nothing behind on the host, and that
+`pulumi up` starts a stopped cluster again, is shown by the last end-to-end test
+(tests/e2e/test_local_stack.py), which stops the cluster anyway.
 """
 
 import json
@@ -121,18 +121,3 @@ def test_a_service_address_reaches_its_endpoint_through_kube_proxy() -> None:
 
     # kube-proxy writes a Service's rules about a second after it sees it.
     assert wait_for(api_server_answers, timeout=30)
-
-
-def test_down_leaves_nothing_behind_and_up_starts_again(cluster: LocalCluster) -> None:
-    assert cluster.processes(), "the running cluster should have processes"
-    cluster.down()
-    assert cluster.processes() == []
-    assert host.mounts_under((cluster.layout.root, cluster.layout.run)) == []
-    assert host.cluster_interfaces() == []
-    assert host.kube_chains() == []
-    assert host.cluster_cgroups() == []
-    assert not cluster.layout.root.exists() and not cluster.layout.run.exists()
-    assert cluster.leftovers() == []
-    assert not cluster.is_running()
-    cluster.up()
-    assert cluster.is_running()

@@ -101,7 +101,7 @@ def test_a_drain_is_refused_while_it_would_break_the_disruption_budget(
     assert ready_replicas(local_cluster, released) == 2
     drain = subprocess.run(
         [*kubectl_command(local_cluster), "drain", node, "--pod-selector", selector,
-         "--delete-emptydir-data", "--timeout=10s"],  # refused at once; kubectl retries till then
+         "--delete-emptydir-data", "--timeout=5s"],  # refused at once; kubectl retries till then
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     try:

@@ -245,8 +245,13 @@ def test_up_starts_a_stopped_cluster_and_destroy_stops_it(
     project: PulumiCli, local_cluster: Path
 ) -> None:
     cluster = LocalCluster()
-    cluster.down()
+    assert cluster.processes(), "the running cluster should have processes"
+    cluster.down()  # what `make cluster-down` runs
     try:
+        # Every kind: processes, mounts, interfaces, iptables chains, nftables tables, cgroups
+        # and state directories (the registry's blobs stay: a cache, like podman's storage).
+        assert cluster.leftovers() == []
+        assert not cluster.is_running()
         timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
         assert cluster.is_running()
         outputs = project.outputs("local")
