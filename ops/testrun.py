@@ -3,14 +3,18 @@
 The foreground lane runs every test that uses the local cluster, runs a server or measures wall
 time, at normal priority. The background lane runs the tests marked `background` (no server, no
 wall-clock deadline, no cluster) at nice 10: it takes the CPU the foreground leaves idle while
-it waits on the cluster (pods starting, rollouts, autoscaler windows), and little of what the
-foreground's timed checks need. The local model and its images are made first, so the lanes
-never wait on each other for them.
+it waits on the cluster (pods starting, rollouts, autoscaler windows). While a foreground test
+marked `timed` (it asserts wall-clock behaviour under load) runs, the background lane is
+stopped (SIGSTOP to its process group, SIGCONT after: tests/conftest.py), so nothing competes
+with what it measures. The local model and its images are made first, so the lanes never wait
+on each other for them.
 
 Usage: python -m ops.testrun [PYTEST_ARGS...]   (passed to both lanes; a `-m EXPRESSION` among
 them narrows each lane's own). The run fails when a lane fails or when neither collects a test.
 """
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +28,8 @@ BACKGROUND = "background and not cluster"
 FOREGROUND = "not background or cluster"
 BACKGROUND_NICENESS = 10
 BACKGROUND_LOG = REPO_ROOT / "build" / "test-background.log"
+# The background lane's process group, for the foreground's `timed` tests to pause.
+BACKGROUND_GROUP_VARIABLE = "IMAGE_CLASSIFIER_TEST_BACKGROUND_PGID"
 NO_TESTS_COLLECTED = 5
 
 
@@ -61,14 +67,20 @@ def run(extra: list[str], log: Path = BACKGROUND_LOG) -> int:
             cwd=REPO_ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
+            process_group=0,
         )
         try:
-            foreground = subprocess.run(pytest_command(FOREGROUND, extra), cwd=REPO_ROOT).returncode
+            foreground = subprocess.run(
+                pytest_command(FOREGROUND, extra),
+                cwd=REPO_ROOT,
+                env={**os.environ, BACKGROUND_GROUP_VARIABLE: str(background.pid)},
+            ).returncode
             foreground_done = time.monotonic()
             background_code = background.wait()
         finally:
             if background.poll() is None:
-                background.terminate()
+                for stop in (signal.SIGCONT, signal.SIGTERM):
+                    os.killpg(background.pid, stop)
                 background.wait()
     print(f"\n===== background lane ({log}) =====", flush=True)
     print(log.read_text(), flush=True)

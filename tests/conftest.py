@@ -1,6 +1,13 @@
 """Shared fixtures: each expensive real thing is made once per session, in tests/fixtures/."""
 
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+
 import pytest
+
+from ops.testrun import BACKGROUND_GROUP_VARIABLE
 
 pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtures.images"]
 
@@ -20,3 +27,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return item.get_closest_marker("e2e") is not None, not in_cluster_module
 
     items.sort(key=order)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A `timed` test runs with `make test`'s background lane stopped (ops/testrun.py): only
+    the call, so fixtures that wait on a lock the background lane holds never wait on a
+    stopped process."""
+    group = os.environ.get(BACKGROUND_GROUP_VARIABLE)
+    if group is None or item.get_closest_marker("timed") is None:
+        return (yield)
+    try:
+        os.killpg(int(group), signal.SIGSTOP)
+    except ProcessLookupError:  # the background lane has finished
+        return (yield)
+    try:
+        return (yield)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(group), signal.SIGCONT)

@@ -1,6 +1,8 @@
-"""`make test`'s two lanes: every test lands in exactly one, a `-m` selection narrows both, and
-a run that collects nothing fails with a message saying so."""
+"""`make test`'s two lanes: every test lands in exactly one, a `-m` selection narrows both, a
+run that collects nothing fails with a message saying so, and a `timed` test stops the
+background lane while it runs."""
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ import pytest
 
 from envconfig import REPO_ROOT
 from ops import testrun
+from tests.conftest import pytest_runtest_call
 
 pytestmark = [pytest.mark.unit, pytest.mark.background]
 
@@ -46,3 +49,31 @@ def test_a_marker_selection_narrows_each_lane_and_one_empty_lane_is_fine(tmp_pat
     selection = ["-m", "unit", "-k", "test_written_record_reads_back", "-p", "no:cacheprovider"]
     assert testrun.run(selection, tmp_path / "log") == 0
     assert "1 passed" in (tmp_path / "log").read_text()
+
+
+class TimedItem:
+    """As much of a pytest item as the pause hook reads: a test marked `timed`."""
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return pytest.mark.timed.mark if name == "timed" else None
+
+
+def process_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_timed_test_runs_with_the_background_lane_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lane = subprocess.Popen(["sleep", "60"], process_group=0)
+    try:
+        monkeypatch.setenv(testrun.BACKGROUND_GROUP_VARIABLE, str(lane.pid))
+        call = pytest_runtest_call(TimedItem())  # type: ignore[arg-type]
+        next(call)  # the test's call runs now
+        assert process_state(lane.pid) == "T"
+        with contextlib.suppress(StopIteration):
+            next(call)  # the call has returned
+        assert process_state(lane.pid) != "T"
+    finally:
+        lane.kill()
+        lane.wait()
