@@ -6,7 +6,7 @@ import pytest
 
 from envconfig import REPO_ROOT
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def test_package_list_matches_the_packages_on_disk() -> None:

@@ -9,7 +9,7 @@ from ops.bench.comparison import Comparison, ServiceFigures, render, targets
 from ops.bench.load import LoadResult
 from ops.bench.peers import PEERS, PeerRun, correctness
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 CLASSES = tuple("0123456789")
 FLOPS = 944_018_688

@@ -4,7 +4,7 @@ import pytest
 
 from ops.bench.flops import design_flops
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def _by_hand(size: int, classes: int) -> int:

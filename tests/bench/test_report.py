@@ -10,7 +10,7 @@ from ops.bench.run import BACKENDS
 from service.model_store import ModelArtifact
 from service.settings import Backend
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def _sweep(top: float) -> list[LoadResult]:

@@ -20,7 +20,7 @@ from tests.chart.helm import (
     write_values,
 )
 
-pytestmark = [pytest.mark.chart, pytest.mark.background]
+pytestmark = pytest.mark.chart
 
 FULLNAME = "image-classifier"
 # What a GKE cluster with the Gateway API on serves; without them no Gateway object renders.

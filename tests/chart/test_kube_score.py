@@ -11,7 +11,7 @@ from ops.toolchain.paths import bin_dir
 from tests.chart.conftest import VALUES_SOURCES
 from tests.chart.helm import template
 
-pytestmark = [pytest.mark.chart, pytest.mark.background]
+pytestmark = pytest.mark.chart
 
 # Checks left out, each with the reason it does not apply here.
 IGNORED_CHECKS = {

@@ -7,7 +7,7 @@ import pytest
 from tests.chart.conftest import VALUES_SOURCES
 from tests.chart.helm import CHART_DIR, HELM_BINARIES, helm
 
-pytestmark = [pytest.mark.chart, pytest.mark.background]
+pytestmark = pytest.mark.chart
 
 
 @pytest.mark.parametrize("binary", HELM_BINARIES)

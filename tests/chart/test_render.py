@@ -23,7 +23,7 @@ from tests.chart.helm import (
     template,
 )
 
-pytestmark = [pytest.mark.chart, pytest.mark.background]
+pytestmark = pytest.mark.chart
 
 FULLNAME = "image-classifier"
 SMOKE_TEST = f"{FULLNAME}-smoke-test"

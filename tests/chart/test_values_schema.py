@@ -8,7 +8,7 @@ import yaml
 
 from tests.chart.helm import CHART_DIR, HELM_BINARIES, HelmError, helm
 
-pytestmark = [pytest.mark.chart, pytest.mark.background]
+pytestmark = pytest.mark.chart
 
 # (case id, helm --set/--set-string arguments, fragments the error message must contain)
 Case = tuple[str, list[str], list[str]]

@@ -12,7 +12,7 @@ from imagebuild.build import build_environment
 from imagebuild.podman import podman
 from imagebuild.record import ImageRecord, record_path
 
-pytestmark = [pytest.mark.image, pytest.mark.background]
+pytestmark = pytest.mark.image
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 

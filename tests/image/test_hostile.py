@@ -26,7 +26,7 @@ from tests.image.conftest import Digits
 from tests.image.test_podspec import pod, rendered  # noqa: F401
 from tests.service.hostile_values import check_answer, hostile_documents, server_secrets
 
-pytestmark = [pytest.mark.image, pytest.mark.timed]
+pytestmark = pytest.mark.image
 SLOW_CLIENTS = 24
 # The chart sets no header or body timeout: the service's defaults apply (5 s and 30 s).
 HEADER_TIMEOUT = 5

@@ -8,7 +8,7 @@ import pytest
 from imagebuild.record import RecordError, load_record
 from tests.fixtures.image_record import sample_image, write_image_record
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def test_written_record_reads_back_with_typed_fields(tmp_path: Path) -> None:

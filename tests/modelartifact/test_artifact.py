@@ -8,7 +8,7 @@ import pytest
 from modelartifact import ArtifactError, latest_version_dir, load_artifact, published_versions
 from tests.modelartifact.synthetic import publish
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def test_versions_are_numbers_and_hidden_directories_are_not_published(tmp_path: Path) -> None:

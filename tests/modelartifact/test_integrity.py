@@ -13,7 +13,7 @@ from modelartifact.keystore import KEYS_DIR_VARIABLE, KeyStore
 from modelartifact.signing import SIGNATURE_FILE, sign_version
 from tests.modelartifact.synthetic import publish
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 SIGNER = Ed25519PrivateKey.generate()
 DATA_KEY = new_data_key()

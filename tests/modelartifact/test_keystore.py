@@ -13,7 +13,7 @@ from modelartifact.encryption import parse_data_key
 from modelartifact.errors import ArtifactError
 from modelartifact.keystore import KEYS_DIR_VARIABLE, KeyStore
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def create(keys: Path, *args: str) -> subprocess.CompletedProcess[str]:

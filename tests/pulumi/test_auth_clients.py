@@ -16,7 +16,7 @@ from tests.chart.helm import manifests, one, template, write_values
 from tests.fixtures.image_record import write_image_record
 from tests.pulumi.harness import SECRET_SIG, SIG_KEY, Recording, run_program, stack_config
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 STACK = "prod"

@@ -8,7 +8,7 @@ import pytest
 from envconfig import REPO_ROOT, known_environments
 from ops.deploy.pulumi_cli import secrets_provider
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 
 @pytest.mark.parametrize("action", ["up", "down"])

@@ -11,7 +11,7 @@ from envconfig import REPO_ROOT, Environment
 from ops.deploy.orchestrate import down
 from ops.deploy.pulumi_cli import PulumiCli
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 PROGRAM = """
 import pulumi

@@ -12,7 +12,7 @@ from infra.config import GkeClusterConfig
 from infra.gke import GkeCluster
 from tests.pulumi.harness import stack_config, use_mocks
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 GKE_STACKS = ("staging", "prod")
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"

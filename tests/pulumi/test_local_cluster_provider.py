@@ -7,7 +7,7 @@ import pytest
 from infra.local_cluster_provider import LocalClusterProvider
 from ops.localcluster import LocalCluster
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 
 def test_a_running_cluster_is_adopted_and_outlives_delete(local_cluster: Path) -> None:

@@ -20,7 +20,7 @@ from policy import PACK_DIR
 from policy.resource_rules import RULES_BY_TYPE
 from tests.pulumi.test_program import deploy
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 PROGRAM = """
 import json

@@ -17,7 +17,7 @@ from policy.rules import RULES
 from tests.pulumi.harness import Recording
 from tests.pulumi.test_program import deploy, kubeconfig  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CLUSTER = "gcp:container/cluster:Cluster"

@@ -12,7 +12,7 @@ from infra.values import release_values
 from policy.rules import RULES
 from tests.fixtures.image_record import sample_image
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 
 def problems(chart: dict[str, Any], **replaced: Any) -> dict[str, list[str]]:

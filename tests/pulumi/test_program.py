@@ -27,7 +27,7 @@ from tests.pulumi.harness import (
     stack_config,
 )
 
-pytestmark = [pytest.mark.pulumi, pytest.mark.background]
+pytestmark = pytest.mark.pulumi
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 GKE_CLUSTER = "gcp:container/cluster:Cluster"

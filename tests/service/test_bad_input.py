@@ -17,7 +17,7 @@ from PIL import Image
 
 from service.settings import Settings
 
-pytestmark = [pytest.mark.service, pytest.mark.background]
+pytestmark = pytest.mark.service
 PREDICT = "/v1/models/image-classifier:predict"
 INFER = "/v2/models/image-classifier/infer"
 JSON = {"Content-Type": "application/json"}

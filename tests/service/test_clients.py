@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from service.clients import ENDPOINTS, load_clients, main, parse_clients, token_sha256
 from service.settings import SettingsError
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 HASH = "0" * 64
 
 

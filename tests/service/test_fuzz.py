@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 
-pytestmark = [pytest.mark.service, pytest.mark.background]
+pytestmark = pytest.mark.service
 
 
 # Positive mode: schema-valid requests, which still carry random base64, shapes and values.

@@ -21,7 +21,7 @@ from tests.service.hostile_values import (
     tiny_png,
 )
 
-pytestmark = [pytest.mark.service, pytest.mark.background]
+pytestmark = pytest.mark.service
 EXAMPLES = settings(
     max_examples=600, deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )

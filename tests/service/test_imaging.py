@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from service.imaging import resize_bilinear
 
-pytestmark = [pytest.mark.service, pytest.mark.background]
+pytestmark = pytest.mark.service
 
 
 @pytest.mark.parametrize(

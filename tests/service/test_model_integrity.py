@@ -16,7 +16,7 @@ from service.app import runtime_of
 from service.settings import Backend, Settings
 from tests.service.conftest import settled_app
 
-pytestmark = [pytest.mark.service, pytest.mark.background]
+pytestmark = pytest.mark.service
 
 SIGNER = Ed25519PrivateKey.generate()
 DATA_KEY = new_data_key()

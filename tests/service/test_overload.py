@@ -10,7 +10,7 @@ from ops.bench.overload import batch_load, closed_loop_rate, open_loop
 from service.inference import MAX_IMAGES_PER_REQUEST
 from tests.service.conftest import served
 
-pytestmark = [pytest.mark.service, pytest.mark.timed]
+pytestmark = pytest.mark.service
 DEADLINE_MS = 1000
 # As many images per request as the service accepts: at 16 the local model answered 124
 # requests/s and a Python client on the same 2 CPUs started most of 4x that late.

@@ -11,7 +11,7 @@ import pytest
 from ops.bench.load import run_wrk
 from tests.service.conftest import served
 
-pytestmark = [pytest.mark.service, pytest.mark.timed]
+pytestmark = pytest.mark.service
 MAX_REQUESTS = 1500
 SECONDS = 12
 

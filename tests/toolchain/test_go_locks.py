@@ -11,7 +11,7 @@ import pytest
 from ops.toolchain import gobuild, tools
 from ops.toolchain.gobuild import BuildError, WrapperBuild
 
-pytestmark = [pytest.mark.toolchain, pytest.mark.background]
+pytestmark = pytest.mark.toolchain
 
 
 def go_list(module: Path, *packages: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from ops.toolchain import install
 from ops.toolchain.tools import Tool
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def script_tool(name: str, seconds: int) -> Tool:

@@ -10,7 +10,7 @@ import pytest
 from imagebuild import wheelhouse
 from ops.toolchain.lockfile import LOCK_FILE, LockError, format_lock, parse_lock, pinned, read_lock
 
-pytestmark = [pytest.mark.toolchain, pytest.mark.background]
+pytestmark = pytest.mark.toolchain
 
 # The flags of the Containerfile's install (and of the venv's, which reads PyPI instead).
 OFFLINE_HASH_CHECKED = ("--no-index", "--require-hashes", "--no-deps")

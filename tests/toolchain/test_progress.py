@@ -7,7 +7,7 @@ import pytest
 
 from ops.progress import Progress
 
-pytestmark = [pytest.mark.unit, pytest.mark.background]
+pytestmark = pytest.mark.unit
 
 
 def test_a_line_per_stage_with_its_estimate_and_the_rest() -> None:

@@ -12,7 +12,7 @@ from ops.toolchain.install import pulumi_environment
 from ops.toolchain.paths import bin_dir
 from ops.toolchain.released import PROBES, answers, find_released
 
-pytestmark = [pytest.mark.toolchain, pytest.mark.background]
+pytestmark = pytest.mark.toolchain
 
 
 def run(*command: str, env: dict[str, str] | None = None) -> str:

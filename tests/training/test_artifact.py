@@ -16,7 +16,7 @@ from modelartifact import SIGNATURE_FILE, sha256_file
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 
-pytestmark = [pytest.mark.training, pytest.mark.background]
+pytestmark = pytest.mark.training
 
 SAVED_MODEL_CLI = Path(sys.executable).parent / "saved_model_cli"
 

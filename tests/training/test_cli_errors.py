@@ -7,7 +7,7 @@ import pytest
 from tests.training.images import write_dataset
 from tests.training.training_cli import run_training
 
-pytestmark = [pytest.mark.training, pytest.mark.background]
+pytestmark = pytest.mark.training
 
 
 def _corrupt(root: Path) -> None:

@@ -8,7 +8,7 @@ from envconfig import Environment, known_environments, load_environment
 from training.config import TrainingConfig, resolve_config
 from training.errors import TrainingError
 
-pytestmark = [pytest.mark.training, pytest.mark.unit, pytest.mark.background]
+pytestmark = [pytest.mark.training, pytest.mark.unit]
 
 
 def environment_with(tmp_path: Path, training_yaml: str) -> Environment:

@@ -10,7 +10,7 @@ from training.dataset import Dataset, load_dataset
 from training.digits import write_digits
 from training.errors import TrainingError
 
-pytestmark = [pytest.mark.training, pytest.mark.unit, pytest.mark.background]
+pytestmark = [pytest.mark.training, pytest.mark.unit]
 
 CLASSES = {"cat": 20, "dog": 20, "fox": 20}
 

@@ -11,7 +11,7 @@ import tensorflow as tf
 from modelartifact import environment_base, model_dir
 from tests.training.training_cli import finish_training, start_training
 
-pytestmark = [pytest.mark.training, pytest.mark.background]
+pytestmark = pytest.mark.training
 
 VARIABLES = "variables/variables.data-00000-of-00001"
 TINY = ["--env", "local", "--epochs", "1", "--max-images-per-class", "15"]

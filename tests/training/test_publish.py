@@ -9,7 +9,7 @@ from modelartifact import SIGNATURE_FILE, ArtifactError, ArtifactKeys, load_arti
 from tests.modelartifact.synthetic import facts, write_files
 from training.staging import publish
 
-pytestmark = [pytest.mark.training, pytest.mark.background]
+pytestmark = pytest.mark.training
 
 SIGNER = Ed25519PrivateKey.generate()
 

@@ -4,7 +4,7 @@ import pytest
 
 from training.train import TimeLeft
 
-pytestmark = [pytest.mark.training, pytest.mark.unit, pytest.mark.background]
+pytestmark = [pytest.mark.training, pytest.mark.unit]
 
 
 def test_each_epoch_but_the_last_estimates_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
