@@ -4,19 +4,25 @@ import pytest
 
 pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtures.images"]
 
+# The end-to-end modules in the order a user meets them: the first release, what the chart
+# promises, then updates and teardown.
+E2E_MODULES = ("test_release.py", "test_chart_promises.py", "test_local_stack.py")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that uses the local cluster is marked `cluster` (`pytest -m cluster` selects
     them all). The cluster's own tests come first: the node works before anything is released
     onto it. End-to-end tests run last: they publish a newer model version, which the other
-    layers (pinned to the session's first `local_model`) must not see, and the last of them
-    stops the cluster."""
+    layers (pinned to the session's first `local_model`) must not see; their first module stops
+    the cluster and releases onto the one `pulumi up` starts, their last stops that one."""
     for item in items:
         if "local_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cluster)
 
-    def order(item: pytest.Item) -> tuple[bool, bool]:
+    def order(item: pytest.Item) -> tuple[bool, bool, int]:
         in_cluster_module = item.path.parent.name == "cluster"
-        return item.get_closest_marker("e2e") is not None, not in_cluster_module
+        e2e = item.get_closest_marker("e2e") is not None
+        e2e_step = E2E_MODULES.index(item.path.name) if e2e else 0
+        return e2e, not in_cluster_module, e2e_step
 
     items.sort(key=order)

@@ -1,10 +1,9 @@
-"""The main job on the local stack, with the real engine, cluster and node: `pulumi up` pushes
-the image to the cluster's registry and releases it; the pods run it on the node and answer
-through the Service; a new model version rolls out under load, a pod dies under load, and
-neither loses a request; the policy pack runs; `pulumi destroy` leaves nothing.
+"""The local stack after its first release (test_release.py): a new model version rolls out
+under load, a pod dies under load, and neither loses a request; the policy pack runs; dev
+deploys to the running cluster; `pulumi destroy` stops the cluster and leaves nothing.
 
 The tests run in file order against the local stack of the session's `project`; they end
-with it destroyed and the cluster stopped, so they come last.
+with it destroyed and the cluster stopped, so this module is the session's last.
 """
 
 import json
@@ -19,21 +18,14 @@ from ops.deploy.pulumi_cli import PulumiCli, PulumiError
 from ops.localcluster import LocalCluster
 from ops.localcluster.layout import REGISTRY
 from policy import PACK_DIR
-from tests.e2e.kube import deployment, helm, kubectl, release_pods
+from tests.e2e.kube import deployment, kubectl, release_pods
 from tests.e2e.load import assert_no_request_lost, digit_load
+from tests.e2e.stack import settled_pods, timed
 
 pytestmark = pytest.mark.e2e
 
 POLICY_PACK = str(PACK_DIR)
 PLUGINS = ("pulumi-language-python", "pulumi-resource-kubernetes", "pulumi-resource-pulumi-python")
-
-
-def timed(cli: PulumiCli, *args: str) -> tuple[str, float]:
-    started = time.monotonic()
-    output = cli.run(*args)
-    elapsed = time.monotonic() - started
-    print(f"pulumi {' '.join(args[:3])}: {elapsed:.1f}s")
-    return output, elapsed
 
 
 def engine_processes(cli: PulumiCli) -> list[str]:
@@ -50,97 +42,6 @@ def engine_processes(cli: PulumiCli) -> list[str]:
         except OSError:
             continue
     return found
-
-
-def settled_pods(kubeconfig: Path, outputs: dict, count: int, timeout: float = 120) -> list[str]:
-    """The release's pods once exactly `count` run and none is terminating (a rollout's old
-    pods linger through their grace period)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pods = release_pods(kubeconfig, outputs)
-        running = [
-            pod["metadata"]["name"]
-            for pod in pods
-            if "deletionTimestamp" not in pod["metadata"]
-            and pod["status"].get("phase") == "Running"
-        ]
-        if len(pods) == len(running) == count:
-            return running
-        assert time.monotonic() < deadline, (
-            f"pods not settled: {[p['metadata']['name'] for p in pods]}"
-        )
-        time.sleep(1)
-
-
-def test_up_runs_the_release_on_the_real_node(
-    project: PulumiCli, local_cluster: Path, local_image_record: Path
-) -> None:
-    timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
-    outputs = project.outputs("local")
-    status = helm(local_cluster, "status", outputs["releaseName"], "-n", "image-classifier")
-    assert status.returncode == 0 and "STATUS: deployed" in status.stdout
-    record = load_record(local_image_record)
-    released = f"{REGISTRY}/image-classifier@{record.image.archive_digest}"
-    assert outputs["image"] == released
-    live = deployment(local_cluster, outputs)
-    assert live["status"].get("readyReplicas") == live["spec"]["replicas"] == 2
-    # Settled: the session's earlier modules may have left a rollout's old pods terminating.
-    running = settled_pods(local_cluster, outputs, 2)
-    pods = [
-        pod for pod in release_pods(local_cluster, outputs) if pod["metadata"]["name"] in running
-    ]
-    assert len(pods) == 2
-    for pod in pods:
-        assert pod["spec"]["nodeName"] == LocalCluster().layout.node_name
-        assert pod["spec"]["containers"][0]["image"] == released
-        (container,) = pod["status"]["containerStatuses"]
-        assert container["ready"] and "running" in container["state"]
-        assert container["imageID"] == released
-    wait_until_ready(outputs["localUrl"])
-    assert outputs["localUrl"] == "http://127.0.0.1:8080"
-
-
-def test_the_running_container_has_the_charts_hardening(
-    project: PulumiCli, local_cluster: Path
-) -> None:
-    outputs = project.outputs("local")
-    pod = release_pods(local_cluster, outputs)[0]["metadata"]["name"]
-    probe = (
-        "import os\n"
-        "status = dict(l.split(':', 1) for l in open('/proc/self/status'))\n"
-        "try:\n    open('/app/probe', 'w')\n    root = 'writable'\n"
-        "except OSError as e:\n    root = e.strerror\n"
-        "print(os.getuid(), os.getgid(), status['CapEff'].strip(), status['CapBnd'].strip(),"
-        " status['Seccomp'].strip(), status['NoNewPrivs'].strip(), root, sep='|')\n"
-    )
-    said = kubectl(
-        local_cluster, "exec", "-n", outputs["releaseNamespace"], pod, "--",
-        "python3", "-c", probe,
-    )  # fmt: skip
-    uid, gid, effective, bounding, seccomp, no_new_privileges, root = said.strip().split("|")
-    assert (uid, gid) == ("10001", "10001")
-    assert int(effective, 16) == 0 and int(bounding, 16) == 0  # every capability dropped
-    assert seccomp == "2"  # a seccomp filter (RuntimeDefault) is in force
-    assert no_new_privileges == "1"
-    assert root == "Read-only file system"
-
-
-def test_helm_test_predicts_through_the_service_dns_name(
-    project: PulumiCli, local_cluster: Path
-) -> None:
-    outputs = project.outputs("local")
-    result = helm(
-        local_cluster, "test", outputs["releaseName"], "-n", outputs["releaseNamespace"],
-        "--logs", "--timeout", "180s",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Phase:          Succeeded" in result.stdout
-    assert "smoke test passed" in result.stdout
-
-
-def test_second_up_changes_nothing(project: PulumiCli) -> None:
-    output, _ = timed(project, "up", "--yes", "--expect-no-changes", "--stack", "local")
-    assert "unchanged" in output
 
 
 def test_a_new_model_version_rolls_out_under_load_without_a_failed_request(
@@ -229,40 +130,18 @@ def test_dev_deploys_to_an_existing_cluster_through_its_registry(
     assert namespace not in kubectl(local_cluster, "get", "namespaces", "-o", "name")
 
 
-def test_destroy_leaves_no_release_namespace_or_process(
-    project: PulumiCli, local_cluster: Path
-) -> None:
-    outputs = project.outputs("local")
-    timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
-    releases = helm(local_cluster, "list", "--all-namespaces", "-q").stdout.split()
-    assert outputs["releaseName"] not in releases
-    namespaces = kubectl(local_cluster, "get", "namespaces", "-o", "name").split()
-    assert f"namespace/{outputs['releaseNamespace']}" not in namespaces
-    assert engine_processes(project) == []
-
-
-def test_up_starts_a_stopped_cluster_and_destroy_stops_it(
+def test_destroy_removes_the_release_and_stops_the_cluster_it_started(
     project: PulumiCli, local_cluster: Path
 ) -> None:
     cluster = LocalCluster()
-    assert cluster.processes(), "the running cluster should have processes"
-    cluster.down()  # what `make cluster-down` runs
-    try:
-        # Every kind: processes, mounts, interfaces, iptables chains, nftables tables, cgroups
-        # and state directories (the registry's blobs stay: a cache, like podman's storage).
-        assert cluster.leftovers() == []
-        assert not cluster.is_running()
-        timed(project, "up", "--yes", "--skip-preview", "--stack", "local")
-        assert cluster.is_running()
-        outputs = project.outputs("local")
-        assert outputs["kubeconfig"] == local_cluster.read_text()
-        live = deployment(local_cluster, outputs)
-        assert live["status"].get("readyReplicas") == live["spec"]["replicas"]
-        wait_until_ready(outputs["localUrl"])
-        # Pulumi started this cluster, so destroying the stack stops it again.
-        timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
-        assert not cluster.is_running() and cluster.leftovers() == []
-    except BaseException:
-        cluster.up()  # for the project's teardown, which destroys what is left
-        raise
+    assert cluster.is_running()
+    timed(project, "destroy", "--yes", "--skip-preview", "--stack", "local")
+    state = json.loads(project.run("stack", "export", "--stack", "local"))
+    assert state["deployment"].get("resources") in (None, [])
+    assert engine_processes(project) == []
+    # `pulumi up` started this cluster (test_release.py stopped the session's first), so the
+    # destroy stops it again: every kind of leftover is gone (the registry's blobs stay: a
+    # cache, like podman's storage).
+    assert not cluster.is_running()
+    assert cluster.leftovers() == []
     # The last test of the session to use the cluster: `local_cluster` leaves it as it found it.
