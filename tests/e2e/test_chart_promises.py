@@ -3,8 +3,9 @@ a drain is refused while it would break the PodDisruptionBudget, a rolling resta
 loses no request, the NetworkPolicy admits only its sources and no egress, and a canary of a
 new model version gets its share of requests, then is promoted and rolled back.
 
-The local stack of the session's temporary project (`project`) is released once; each test
-changes one setting with `pulumi config set` and `pulumi up`, as a user would, and puts it back.
+The local stack of the session's temporary project (`project`) is released once (by
+test_release.py, which runs first); each test changes one setting with `pulumi config set` and
+`pulumi up`, as a user would, and puts it back.
 """
 
 import json
@@ -48,7 +49,9 @@ def wait_for_replicas(kubeconfig: Path, outputs: dict, count: int, timeout: floa
 
 @pytest.fixture(scope="module")
 def released(project: PulumiCli, local_cluster: Path) -> dict:
-    return up(project)
+    """The local stack as test_release.py released it (released here if this module runs
+    alone: a stack never updated has no outputs)."""
+    return project.outputs("local") or up(project)
 
 
 def test_kubectl_top_reads_the_pods_resource_metrics(released: dict, local_cluster: Path) -> None:
