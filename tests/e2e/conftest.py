@@ -11,7 +11,6 @@ its stacks' configuration as it found it, so the next module starts from the com
 import os
 import shutil
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -68,9 +67,3 @@ def project(
     for stack in ("local", "dev"):
         if cli.has_stack(stack):
             cli.run("destroy", "--yes", "--skip-preview", "--stack", stack)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def next_model_started(next_model_build: Future[Path]) -> None:
-    """Start training and building the next model version (for the rollout and canary tests)
-    as the e2e layer starts."""
