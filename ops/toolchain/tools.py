@@ -37,7 +37,8 @@ class Tool:
     version: str
     binaries: tuple[str, ...]
     build: Callable[[Path], None]
-    # Measured cold (empty Go caches) on 2 shared cores, 2026-11-30: what setup announces.
+    # Measured cold (empty Go caches, in TOOLS' order) on 2 idle cores, 2026-12-02: what setup
+    # announces.
     cold_build_seconds: int
 
     @property
@@ -339,55 +340,55 @@ def _required_version(module_root: Path, module: str) -> str:
 
 
 TOOLS: tuple[Tool, ...] = (
-    Tool("helm3", versions.HELM3, ("helm",), _helm3, 367),
-    Tool("helm4", versions.HELM4, ("helm4",), _helm4, 542),
-    Tool("etcd", versions.ETCD, ("etcd",), _etcd, 85),
+    Tool("helm3", versions.HELM3, ("helm",), _helm3, 94),
+    Tool("helm4", versions.HELM4, ("helm4",), _helm4, 113),
+    Tool("etcd", versions.ETCD, ("etcd",), _etcd, 32),
     Tool(
         "kubernetes",
         versions.KUBERNETES,
         ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"),
         _kubernetes,
-        361,
+        300,
     ),
     Tool(
         "kubernetes-node",
         versions.KUBERNETES,
         ("kubelet", "kube-proxy", "pause"),
         _kubernetes_node,
-        845,
+        30,
     ),
     Tool(
         "containerd",
         versions.CONTAINERD,
         ("containerd", "containerd-shim-runc-v2", "ctr"),
         _containerd,
-        361,
+        67,
     ),
-    Tool("coredns", versions.COREDNS, ("coredns",), _coredns, 124),
-    Tool("registry", versions.DISTRIBUTION, ("registry",), _registry, 436),
-    Tool("metrics-server", versions.METRICS_SERVER, ("metrics-server",), _metrics_server, 341),
+    Tool("coredns", versions.COREDNS, ("coredns",), _coredns, 119),
+    Tool("registry", versions.DISTRIBUTION, ("registry",), _registry, 75),
+    Tool("metrics-server", versions.METRICS_SERVER, ("metrics-server",), _metrics_server, 180),
     Tool(
         "kube-network-policies",
         f"{versions.KUBE_NETWORK_POLICIES}-xtables-nfqueue",
         ("kube-network-policies",),
         _kube_network_policies,
-        360,
+        88,
     ),
-    Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score, 59),
-    Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi, 773),
+    Tool("kube-score", versions.KUBE_SCORE, ("kube-score",), _kube_score, 21),
+    Tool("pulumi", versions.PULUMI, ("pulumi",), _pulumi, 240),
     Tool(
         "pulumi-language-python",
         f"{versions.PULUMI_LANGUAGE_HOST}-runplugin-sdk{versions.PULUMI}",
         ("pulumi-language-python", "pulumi-language-python-exec", "pulumi-resource-pulumi-python"),
         _pulumi_language_python,
-        94,
+        22,
     ),
     Tool(
         "pulumi-resource-kubernetes",
         versions.PULUMI_KUBERNETES,
         ("pulumi-resource-kubernetes",),
         _pulumi_resource_kubernetes,
-        1545,
+        600,
     ),
 )
 
