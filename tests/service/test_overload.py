@@ -25,7 +25,7 @@ def test_four_times_the_saturating_rate_is_shed_with_retry_after(
         load = batch_load(server.url, digit_images["7"], MAX_IMAGES_PER_REQUEST)
         saturated = closed_loop_rate(load, 16, 3)
         outcome = open_loop(load, 4 * saturated, 6)
-    assert outcome.client_kept_up(), f"the client fell behind: {outcome.summary()}"
+    assert outcome.offered_rate() >= 3 * saturated, f"the client fell behind: {outcome.summary()}"
     assert set(outcome.statuses) == {200, 503}, outcome.summary()
     assert outcome.retry_after_missing == 0, outcome.summary()
     assert outcome.percentile(0.99) < DEADLINE_MS / 1000 + 0.5, outcome.summary()
