@@ -107,12 +107,13 @@ def launch(
     python: str = sys.executable,
     cwd: Path = REPO_ROOT,
     group: bool = False,
+    niceness: int = 0,
 ) -> Server:
     """Run `python <arguments>` in `cwd` with `env`, output to `log`; in a process group of its
-    own if `group`."""
+    own if `group`; `niceness` above 0 lets a load generator on the same CPUs go first."""
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [python, *arguments],
+            ["nice", "-n", str(niceness), python, *arguments],
             cwd=cwd,
             env=env,
             stdout=output,
@@ -122,9 +123,11 @@ def launch(
     return Server(process=process, url=f"http://127.0.0.1:{port}", log=log, group=group)
 
 
-def start_server(model_base: Path, log: Path, **variables: str) -> Server:
-    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert")."""
+def start_server(model_base: Path, log: Path, niceness: int = 0, **variables: str) -> Server:
+    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert"),
+    at `niceness`."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
     env |= {"PORT": str(port), "MODEL_BASE_PATH": str(model_base), **variables}
-    return launch(["-m", "gunicorn", "--config", str(GUNICORN_CONFIG)], port, log, env)
+    arguments = ["-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+    return launch(arguments, port, log, env, niceness=niceness)
