@@ -223,44 +223,50 @@ def test_a_canary_gets_its_share_then_is_promoted_and_rolled_back(
 ) -> None:
     stable_version = str(released["modelVersion"])
     canary_version = str(load_record(next_model_record).image.model_version)
-    for key, value in (("imageRecord", str(next_model_record)), ("replicas", "1")):
-        project.run("config", "set", "--path", f"canary.{key}", value, "-s", "local")
-    outputs = up(project)
-    assert str(outputs["canaryModelVersion"]) == canary_version
-    name, namespace = outputs["releaseName"], outputs["releaseNamespace"]
-    kubectl(
-        local_cluster, "rollout", "status", f"deployment/{name}-canary", "-n", namespace,
-        "--timeout=180s",
-    )  # fmt: skip
-    with digit_load(rate=60.0) as load:
-        time.sleep(12)
-    assert_no_request_lost(load.report)
-    share = load.report.versions[canary_version] / load.report.sent
-    # One canary pod beside two stable ones: a third of the requests, within 0.1 (over 5
-    # standard deviations of the share of ~700 requests each balanced to a random pod).
-    assert set(load.report.versions) == {stable_version, canary_version}
-    assert abs(share - 1 / 3) <= 0.1, f"canary share {share:.3f}"
-    record_measurement("canary_share_configured", round(1 / 3, 3))
-    record_measurement("canary_share_observed", round(share, 3))
-
-    # Promote: one config change; the stable pods roll to the canary's model, the canary goes.
-    with digit_load() as load:
-        project.run("config", "set", "--path", "canary.promote", "true", "-s", "local")
+    try:
+        for key, value in (("imageRecord", str(next_model_record)), ("replicas", "1")):
+            project.run("config", "set", "--path", f"canary.{key}", value, "-s", "local")
         outputs = up(project)
-        time.sleep(3)
-    assert_no_request_lost(load.report)
-    assert str(outputs["modelVersion"]) == canary_version
-    assert load.report.timeline[-1][1] == canary_version
-    assert release_objects(local_cluster, namespace, f"{name}-canary") == []
+        assert str(outputs["canaryModelVersion"]) == canary_version
+        name, namespace = outputs["releaseName"], outputs["releaseNamespace"]
+        kubectl(
+            local_cluster, "rollout", "status", f"deployment/{name}-canary", "-n", namespace,
+            "--timeout=180s",
+        )  # fmt: skip
+        with digit_load(rate=60.0) as load:
+            time.sleep(12)
+        assert_no_request_lost(load.report)
+        share = load.report.versions[canary_version] / load.report.sent
+        # One canary pod beside two stable ones: a third of the requests, within 0.1 (over 5
+        # standard deviations of the share of ~700 requests each balanced to a random pod).
+        assert set(load.report.versions) == {stable_version, canary_version}
+        assert abs(share - 1 / 3) <= 0.1, f"canary share {share:.3f}"
+        record_measurement("canary_share_configured", round(1 / 3, 3))
+        record_measurement("canary_share_observed", round(share, 3))
 
-    # Roll back: one config change; the canary section goes, the stable model comes back.
-    with digit_load() as load:
+        # Promote: one config change; the stable pods roll to the canary's model, the canary goes.
+        with digit_load() as load:
+            project.run("config", "set", "--path", "canary.promote", "true", "-s", "local")
+            outputs = up(project)
+            time.sleep(3)
+        assert_no_request_lost(load.report)
+        assert str(outputs["modelVersion"]) == canary_version
+        assert load.report.timeline[-1][1] == canary_version
+        assert release_objects(local_cluster, namespace, f"{name}-canary") == []
+
+        # Roll back: one config change; the canary section goes, the stable model comes back.
+        with digit_load() as load:
+            project.run("config", "rm", "canary", "-s", "local")
+            outputs = up(project)
+            time.sleep(3)
+        assert_no_request_lost(load.report)
+        assert str(outputs["modelVersion"]) == stable_version
+        assert load.report.timeline[-1][1] == stable_version
+    except BaseException:
+        # Leave the stack as the later tests expect it: no canary, the stable model.
         project.run("config", "rm", "canary", "-s", "local")
-        outputs = up(project)
-        time.sleep(3)
-    assert_no_request_lost(load.report)
-    assert str(outputs["modelVersion"]) == stable_version
-    assert load.report.timeline[-1][1] == stable_version
+        up(project)
+        raise
 
 
 def release_objects(kubeconfig: Path, namespace: str, name: str) -> list[str]:
