@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from ops.bench.server import start_server
+from ops.bench.server import start_niced_server
 from service.inference import MAX_IMAGES_PER_REQUEST
 from training.ensure import MODELS_DIR, ensure_trained
 
@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
     digit = sorted((Path(__file__).parents[2] / "data" / "digits" / "7").glob("*.png"))[0]
     log = Path(tempfile.mkdtemp(prefix="overload-")) / "gunicorn.log"
     # Niced so that the load generator, on the same CPUs, starts its requests on schedule.
-    with start_server(base, log, 10, MODEL_BACKEND=args.backend) as server:
+    with start_niced_server(base, log, 10, {"MODEL_BACKEND": args.backend}) as server:
         server.wait_until("/v2/health/ready", 200, 120)
         load = batch_load(server.url, digit.read_bytes(), args.images)
         saturated = closed_loop_rate(load, 16, args.seconds / 2)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,15 @@ def launch(
     return Server(process=process, url=f"http://127.0.0.1:{port}", log=log, group=group)
 
 
-def start_server(model_base: Path, log: Path, niceness: int = 0, **variables: str) -> Server:
-    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert"),
-    at `niceness`."""
+def start_server(model_base: Path, log: Path, **variables: str) -> Server:
+    """Start gunicorn with the service config and `variables` (e.g. MODEL_BACKEND="litert")."""
+    return start_niced_server(model_base, log, 0, variables)
+
+
+def start_niced_server(
+    model_base: Path, log: Path, niceness: int, variables: Mapping[str, str]
+) -> Server:
+    """start_server at `niceness`: above 0, a load generator on the same CPUs goes first."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
     env |= {"PORT": str(port), "MODEL_BASE_PATH": str(model_base), **variables}

@@ -32,11 +32,11 @@ def model_base(local_model: Path) -> Path:
 
 
 @contextlib.contextmanager
-def served(model_base: Path, log: Path, niceness: int = 0, **variables: str) -> Iterator[Server]:
-    """A gunicorn server with `variables` (one worker unless they say otherwise) at
-    `niceness`, every worker ready; stopped on exit, come what may."""
+def served(model_base: Path, log: Path, **variables: str) -> Iterator[Server]:
+    """A gunicorn server with `variables` (one worker unless they say otherwise), every worker
+    ready; stopped on exit, come what may."""
     variables = {"GUNICORN_WORKERS": "1", **variables}
-    with start_server(model_base, log, niceness, **variables) as server:
+    with start_server(model_base, log, **variables) as server:
         metrics_port = variables.get("METRICS_PORT")
         metrics = f"http://127.0.0.1:{metrics_port}/metrics" if metrics_port else None
         wait_until_every_worker_is_ready(server, metrics)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from ops.bench.overload import batch_load, closed_loop_rate, open_loop
+from ops.bench.server import start_niced_server
 from service.inference import MAX_IMAGES_PER_REQUEST
-from tests.service.conftest import served
+from tests.service.conftest import wait_until_every_worker_is_ready
 
 pytestmark = pytest.mark.service
 DEADLINE_MS = 1000
@@ -23,9 +24,10 @@ SERVER_NICENESS = 10
 def test_four_times_the_saturating_rate_is_shed_with_retry_after(
     model_base: Path, tmp_path: Path, digit_images: dict[str, bytes]
 ) -> None:
-    with served(
-        model_base, tmp_path / "gunicorn.log", SERVER_NICENESS, REQUEST_DEADLINE_MS=str(DEADLINE_MS)
-    ) as server:
+    variables = {"GUNICORN_WORKERS": "1", "REQUEST_DEADLINE_MS": str(DEADLINE_MS)}
+    log = tmp_path / "gunicorn.log"
+    with start_niced_server(model_base, log, SERVER_NICENESS, variables) as server:
+        wait_until_every_worker_is_ready(server)
         load = batch_load(server.url, digit_images["7"], MAX_IMAGES_PER_REQUEST)
         saturated = closed_loop_rate(load, 16, 3)
         outcome = open_loop(load, 4 * saturated, 6)
