@@ -219,7 +219,9 @@ class LocalCluster:
             # A third of the default 15 s: on a laptop-sized cluster an autoscaler that reacts
             # within seconds is what one tries a chart's HPA with.
             "--horizontal-pod-autoscaler-sync-period=5s",
-            ready=lambda: _https_alive("https://127.0.0.1:10257/healthz"),
+            ready=lambda: (
+                _https_alive("https://127.0.0.1:10257/healthz") and self._default_service_account()
+            ),
         )
         self._start(
             "kube-scheduler",
@@ -336,6 +338,15 @@ class LocalCluster:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         return result.returncode == 0 and result.stdout.strip() == "ok"
+
+    def _default_service_account(self) -> bool:
+        """Whether the controller-manager has made `default` in `default`: until then the API
+        refuses every pod there ("serviceaccount default/default not found")."""
+        try:
+            self.kubectl("get", "serviceaccount", "default", "-n", "default", "-o", "name")
+        except ClusterError:
+            return False
+        return True
 
     def _node_ready(self) -> bool:
         try:
