@@ -112,9 +112,10 @@ def launch(
 ) -> Server:
     """Run `python <arguments>` in `cwd` with `env`, output to `log`; in a process group of its
     own if `group`; `niceness` above 0 lets a load generator on the same CPUs go first."""
+    niced = ["nice", "-n", str(niceness)] if niceness else []
     with log.open("wb") as output:
         process = subprocess.Popen(
-            ["nice", "-n", str(niceness), python, *arguments],
+            [*niced, python, *arguments],
             cwd=cwd,
             env=env,
             stdout=output,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.bench.overload import batch_load, closed_loop_rate, open_loop
+from ops.bench.overload import SERVER_NICENESS, batch_load, closed_loop_rate, open_loop
 from ops.bench.server import start_niced_server
 from service.inference import MAX_IMAGES_PER_REQUEST
 from tests.service.conftest import wait_until_every_worker_is_ready
@@ -15,10 +15,6 @@ pytestmark = pytest.mark.service
 DEADLINE_MS = 1000
 # As many images per request as the service accepts: at 16 the local model answered 124
 # requests/s and a Python client on the same 2 CPUs started most of 4x that late.
-# The server runs niced, as a load generator on a machine of its own would not wait for it:
-# at equal priority a contended CI run measured 2xx p99 1959 ms, mostly the client's own
-# 256 threads waiting for a CPU (202 of 744 requests started more than 100 ms late).
-SERVER_NICENESS = 10
 
 
 def test_four_times_the_saturating_rate_is_shed_with_retry_after(
