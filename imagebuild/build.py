@@ -1,7 +1,8 @@
 """Build an environment's two images (TensorFlow and slim LiteRT), save them, record them.
 
 The build is skipped when the record's inputs hash matches and its images are still in
-podman's storage; otherwise podman rebuilds, reusing every layer whose inputs did not change.
+podman's storage; otherwise podman builds the model's and the service's layers on the
+variant's runtime image (imagebuild/runtime.py), which is built only when its inputs change.
 """
 
 import fcntl
@@ -27,6 +28,7 @@ from imagebuild.record import (
     read_record,
     write_record,
 )
+from imagebuild.runtime import ensure_runtime_image, runtime_reference
 from modelartifact import (
     ArtifactError,
     ArtifactKeys,
@@ -135,18 +137,27 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
     revision = git_revision()
     base_image = base.ensure_base_image()
     wheels = wheelhouse.ensure_wheelhouse()
-    inputs = inputs_sha256(env, artifact, protection, revision, base_image, wheels.name)
+    base_image_id = inspect_image(base_image, "{{.Id}}")
+    if base_image_id is None:
+        raise RuntimeError(f"the base image {base_image} is not in podman's storage")
+    runtimes = {
+        variant: runtime_reference(backend, base_image_id, wheels)
+        for variant, (backend, *_) in VARIANTS.items()
+    }
+    inputs = inputs_sha256(env, artifact, protection, revision, runtimes)
     if not force:
         current = _current_record(env, inputs)
         if current is not None:
             say(f"image record build/images/{env}.json: up to date (inputs {inputs[:12]})")
             return current
     model_dir = _stage_inputs(env, artifact, keys.data_key(), wheels)
+    for variant, runtime in runtimes.items():
+        ensure_runtime_image(runtime, VARIANTS[variant][0], base_image)
     images = {
         variant: _build_variant(
-            env, variant, artifact, protection, revision, base_image, model_dir, wheels
+            env, variant, artifact, protection, revision, runtime, model_dir, wheels
         )
-        for variant in VARIANTS
+        for variant, runtime in runtimes.items()
     }
     record = ImageRecord(
         environment=env,
@@ -191,10 +202,10 @@ def inputs_sha256(
     artifact: ModelArtifact,
     protection: ModelKeys,
     revision: Revision,
-    base_image: str,
-    wheels: str,
+    runtimes: dict[str, str],
 ) -> str:
-    """One hash over everything that goes into the images and their tags."""
+    """One hash over everything that goes into the images and their tags (a runtime image's
+    reference is a hash of the base image, wheelhouse and backend it is built from)."""
     parts = {
         "environment": env,
         "containerfile": _file_hash(CONTAINERFILE),
@@ -203,8 +214,7 @@ def inputs_sha256(
         "model": _tree_hash(artifact.path),
         "model_version": artifact.version,
         "model_keys": protection.model_dump(),
-        "base_image_id": inspect_image(base_image, "{{.Id}}"),
-        "wheelhouse": wheels,
+        "runtime_images": runtimes,
         "revision": [revision.sha, revision.created, revision.source],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -243,7 +253,7 @@ def _build_variant(
     artifact: ModelArtifact,
     protection: ModelKeys,
     revision: Revision,
-    base_image: str,
+    runtime_image: str,
     model_dir: Path,
     wheels: Path,
 ) -> ImageInfo:
@@ -252,7 +262,7 @@ def _build_variant(
     tag = f"{env}-{artifact.version}-{revision.sha}{tag_suffix}"
     reference = f"{REPOSITORY}:{tag}"
     build_args = {
-        "BASE_IMAGE": base_image,
+        "RUNTIME_IMAGE": runtime_image,
         "BACKEND": backend,
         "MODEL_BACKEND": model_backend,
         "MODEL_DIR": str(model_dir.relative_to(REPO_ROOT)),

@@ -1,9 +1,9 @@
 """Run an image under podman the way a rendered pod spec runs it in Kubernetes.
 
-kwok's nodes are simulated, so the local environment's container really runs here: same
-command, user, read-only root, dropped capabilities, no-new-privileges, a tmpfs where the pod
-mounts an emptyDir, the ConfigMap's environment, the files of its projected ConfigMaps and
-Secrets (read-only), published on 127.0.0.1 only.
+The image tests check the image this way without a cluster: same command, user, read-only
+root, dropped capabilities, no-new-privileges, a tmpfs where the pod mounts an emptyDir, the
+ConfigMap's environment, the files of its projected ConfigMaps and Secrets (read-only),
+published on 127.0.0.1 only.
 """
 
 import base64

@@ -11,6 +11,7 @@ from envconfig import REPO_ROOT
 from imagebuild.build import build_environment
 from imagebuild.podman import podman
 from imagebuild.record import ImageRecord, record_path
+from imagebuild.runtime import RUNTIME_REPOSITORY
 
 pytestmark = pytest.mark.image
 
@@ -47,6 +48,26 @@ def test_archive_is_an_oci_archive_of_the_recorded_image(
     assert manifest["digest"] == info.archive_digest
     assert manifest["annotations"]["org.opencontainers.image.ref.name"] == info.reference
     assert f"blobs/sha256/{info.image_id}" in names
+
+
+def layers(reference: str) -> list[str]:
+    return list(json.loads(podman(["image", "inspect", reference]))[0]["RootFS"]["Layers"])
+
+
+@pytest.mark.parametrize("variant", ["image", "slim"])
+def test_an_image_is_its_runtime_image_plus_the_model_and_service_layers(
+    image_record: ImageRecord, variant: str
+) -> None:
+    info = image_record.image if variant == "image" else image_record.slim
+    own = layers(info.reference)
+    tags = podman(["images", "--format", "{{.Tag}}", RUNTIME_REPOSITORY]).split()
+    runtimes = [
+        layers(f"{RUNTIME_REPOSITORY}:{tag}") for tag in tags if tag.startswith(f"{info.backend}-")
+    ]
+    [runtime] = [runtime for runtime in runtimes if own[: len(runtime)] == runtime]
+    # The trimmed base and the virtualenv below; the model, modelartifact/ and service/ above.
+    assert len(runtime) == 2
+    assert len(own) - len(runtime) == 3
 
 
 def test_rebuild_with_unchanged_inputs_keeps_digests_and_record_and_prunes_old_tags(
