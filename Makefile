@@ -65,9 +65,8 @@ up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (push + rele
 down: check-env ## Reverse `make up` for ENV
 	@$(PY) -m ops.deploy down --env $(ENV)
 
-test: setup ## The whole suite: every layer, real tools, local cluster (pytest -m LAYER for one)
-	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
+test: setup ## The whole suite in two lanes (tests/lanes.py): every layer, real tools, local cluster
+	@$(PY) -m tests.lanes $(PYTEST_ARGS)
 
 bench: setup ## Service benchmark of ENV's model (trained if none): reports/service-benchmark-ENV.md
 	@$(PY) -m ops.bench --env $(ENV)

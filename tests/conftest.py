@@ -9,7 +9,29 @@ pytest_plugins = ["tests.fixtures.model", "tests.fixtures.cluster", "tests.fixtu
 E2E_MODULES = ("test_release.py", "test_chart_promises.py", "test_local_stack.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# What needs the CPUs on time: the cluster, the images, the server processes whose latencies
+# and load balance tests assert. `make test` runs these in the foreground lane (tests/lanes.py).
+FOREGROUND_MARKERS = ("e2e", "cluster", "image", "realtime")
+LANES = ("foreground", "background")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--lane",
+        choices=LANES,
+        help="run one lane of `make test`: foreground (markers "
+        + ", ".join(FOREGROUND_MARKERS)
+        + ") or background (the rest)",
+    )
+
+
+def lane(item: pytest.Item) -> str:
+    """The lane `item` runs in; the cluster marker is added at collection, before this."""
+    foreground = any(item.get_closest_marker(marker) for marker in FOREGROUND_MARKERS)
+    return "foreground" if foreground else "background"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that uses the local cluster is marked `cluster` (`pytest -m cluster` selects
     them all). Tests without the cluster come first: the service's timing checks (a worker
     that does not wake within 50 ms loses its share of a burst) run before the cluster's
@@ -30,3 +52,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return e2e, uses_cluster, not in_cluster_module, e2e_step
 
     items.sort(key=order)
+    chosen = config.getoption("lane")
+    if chosen is not None:
+        config.hook.pytest_deselected(items=[item for item in items if lane(item) != chosen])
+        items[:] = [item for item in items if lane(item) == chosen]

@@ -30,7 +30,7 @@ from tests.chart.helm import (
 )
 from tests.service.conftest import served
 
-pytestmark = pytest.mark.chart
+pytestmark = [pytest.mark.chart, pytest.mark.realtime]
 
 FULLNAME = "image-classifier"
 SCHEMA = json.loads((CHART_DIR / "values.schema.json").read_text())

@@ -30,7 +30,7 @@ from service.logs import AUDIT_LOGGER, JsonFormatter, configure_logging
 from service.settings import Backend, Settings, SettingsError
 from tests.service.conftest import TOKEN, ready_app, served
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PROTECTED = [
     ("GET", "/v1/models/image-classifier"),
     ("GET", "/v2"),

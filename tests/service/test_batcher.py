@@ -10,7 +10,7 @@ import pytest
 
 from service.batching import MODEL_THREAD_NICE, Batcher, DeadlineExceeded, QueueFullError
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 WAIT_S = 10
 
 

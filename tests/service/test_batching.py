@@ -12,7 +12,7 @@ from ops.bench.metrics_text import sample
 from service.settings import Backend, Settings
 from tests.service.conftest import ready_app
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PNG = {"Content-Type": "image/png"}
 
 

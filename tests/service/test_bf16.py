@@ -19,7 +19,7 @@ from service.cpu import bf16_flags
 from service.settings import Backend, Settings
 from tests.service.conftest import Reference, ready_app, served, settled_app
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PREDICT = "/v1/models/image-classifier:predict"
 
 

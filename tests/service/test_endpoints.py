@@ -16,7 +16,7 @@ from service.imaging import preprocess
 from service.settings import Backend, Settings
 from tests.service.conftest import Reference, ready_app
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 MODEL = "image-classifier"
 
 

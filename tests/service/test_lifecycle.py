@@ -19,7 +19,7 @@ from ops.bench.server import Server, free_port, start_server
 from service.settings import Backend, Settings
 from tests.service.conftest import served, settled_app
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PNG = {"Content-Type": "image/png"}
 
 

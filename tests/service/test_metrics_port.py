@@ -9,7 +9,7 @@ from ops.bench.server import free_port
 from service.settings import Backend, Settings
 from tests.service.conftest import ready_app, served
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PORT, METRICS_PORT = 8080, 9090
 
 

@@ -8,7 +8,7 @@ import pytest
 from service.settings import Backend, Settings
 from tests.service.conftest import ready_app, settled_app
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from ops.bench.server import start_niced_server
 from service.inference import MAX_IMAGES_PER_REQUEST
 from tests.service.conftest import wait_until_every_worker_is_ready
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 DEADLINE_MS = 1000
 # As many images per request as the service accepts: at 16 the local model answered 124
 # requests/s and a Python client on the same 2 CPUs started most of 4x that late.

@@ -12,7 +12,7 @@ import pytest
 from ops.bench.load import run_wrk
 from tests.service.conftest import served
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 MAX_REQUESTS = 1500
 ROUND_SECONDS = 6
 MAX_ROUNDS = 10

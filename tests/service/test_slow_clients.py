@@ -20,7 +20,7 @@ from ops.bench.hostile import (
 from ops.bench.server import Server
 from tests.service.conftest import served
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 THREADS = 2  # few request threads: two blocked ones would starve the worker
 SLOW_CLIENTS = 24
 HEADER_TIMEOUT = 2

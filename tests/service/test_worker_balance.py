@@ -15,7 +15,7 @@ from service.cpu import worker_cpus
 from service.worker import FRESH_CONNECTION_SECONDS
 from tests.service.conftest import READY_TIMEOUT, served, workers_with_a_model
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.realtime]
 THREADS = 2
 LIVE = b"GET /v2/health/live HTTP/1.1\r\nHost: test\r\n\r\n"
 # A request whose chunked body has not come yet holds a request thread (under its deadline).
