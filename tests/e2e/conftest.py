@@ -22,6 +22,15 @@ from ops.deploy.pulumi_cli import PulumiCli
 from ops.localcluster.layout import REGISTRY
 
 
+@pytest.fixture(scope="session", autouse=True)
+def next_model_started(request: pytest.FixtureRequest) -> None:
+    """Start making the next model version at the first end-to-end test when a selected test
+    needs it: it is ready by the time the canary and the rolling update use it."""
+    items = request.session.items
+    if any("next_model_record" in getattr(item, "fixturenames", ()) for item in items):
+        request.getfixturevalue("next_model_build")
+
+
 @pytest.fixture(scope="session")
 def project(
     tmp_path_factory: pytest.TempPathFactory, local_cluster: Path, local_image_record: Path
