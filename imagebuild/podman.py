@@ -1,16 +1,25 @@
-"""Call the podman command line; failures become errors that show what podman said."""
+"""Call the podman and skopeo command lines (skopeo reads podman's storage); failures become
+errors that show what the tool said."""
 
 import subprocess
 from collections.abc import Sequence
 
 
 class PodmanError(RuntimeError):
-    """A podman command failed; the message holds the command and podman's own words."""
+    """A podman or skopeo command failed; the message holds the command and the tool's words."""
 
 
 def podman(args: Sequence[str], *, quiet: bool = True) -> str:
     """Run `podman ARGS` and return its stdout; with quiet=False it prints to ours instead."""
-    command = ["podman", *args]
+    return _run(["podman", *args], quiet=quiet)
+
+
+def skopeo(args: Sequence[str]) -> str:
+    """Run `skopeo ARGS` and return its stdout."""
+    return _run(["skopeo", *args], quiet=True)
+
+
+def _run(command: list[str], *, quiet: bool) -> str:
     capture = subprocess.PIPE if quiet else None
     try:
         result = subprocess.run(
@@ -21,7 +30,7 @@ def podman(args: Sequence[str], *, quiet: bool = True) -> str:
             check=False,
         )
     except FileNotFoundError as error:
-        raise PodmanError("podman is not installed: run `make system` (as root)") from error
+        raise PodmanError(f"{command[0]} is not installed: run `make system` (as root)") from error
     if result.returncode != 0:
         said = (result.stderr or "").strip() or "(see the output above)"
         raise PodmanError(f"`{' '.join(command)}` failed with exit {result.returncode}: {said}")

@@ -42,7 +42,7 @@ class ImageInfo(BaseModel):
     tag: str = Field(pattern=r"^[\w][\w.-]{0,127}$")
     # Manifest digest in podman's storage: `repository@digest` runs the image here.
     digest: Digest
-    # Manifest digest inside the OCI archive (gzip layers): what a registry holds once the
+    # Manifest digest inside the OCI archive (zstd layers): what a registry holds once the
     # archive is copied there unchanged (`skopeo copy oci-archive:ARCHIVE docker://…`).
     archive_digest: Digest
     image_id: str

@@ -43,11 +43,15 @@ def test_archive_is_an_oci_archive_of_the_recorded_image(
     with tarfile.open(REPO_ROOT / info.archive) as tar:
         names = set(tar.getnames())
         index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+        [manifest] = index["manifests"]
+        blob = tar.extractfile(f"blobs/sha256/{manifest['digest'].removeprefix('sha256:')}")
+        layers = json.load(blob)["layers"]  # type: ignore[arg-type]
     assert "oci-layout" in names
-    [manifest] = index["manifests"]
     assert manifest["digest"] == info.archive_digest
     assert manifest["annotations"]["org.opencontainers.image.ref.name"] == info.reference
     assert f"blobs/sha256/{info.image_id}" in names
+    zstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+    assert {layer["mediaType"] for layer in layers} == {zstd}
 
 
 def layers(reference: str) -> list[str]:
