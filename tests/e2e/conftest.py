@@ -20,15 +20,14 @@ from envconfig import REPO_ROOT
 from modelartifact.keystore import KEYS_DIR_VARIABLE, KeyStore
 from ops.deploy.pulumi_cli import PulumiCli
 from ops.localcluster.layout import REGISTRY
+from tests.fixtures.images import start_when_needed
 
 
 @pytest.fixture(scope="session", autouse=True)
 def next_model_started(request: pytest.FixtureRequest) -> None:
     """Start making the next model version at the first end-to-end test when a selected test
     needs it: it is ready by the time the canary and the rolling update use it."""
-    items = request.session.items
-    if any("next_model_record" in getattr(item, "fixturenames", ()) for item in items):
-        request.getfixturevalue("next_model_build")
+    start_when_needed(request, "next_model_build")
 
 
 @pytest.fixture(scope="session")

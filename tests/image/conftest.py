@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,11 +64,12 @@ class Digits:
 
 
 @pytest.fixture(scope="session")
-def image_record(local_model: Path) -> ImageRecord:
+def image_record(local_model: Path, local_image_build: Future[None]) -> ImageRecord:
     """The local environment's two images, built (or found up to date) once per session.
 
     They bake the newest published version (the e2e layer may have published one after
     `local_model`)."""
+    local_image_build.result()
     record = build_environment("local")
     newest = latest_trained("local")
     assert newest is not None and record.image.model_version == int(newest.name)
