@@ -17,7 +17,7 @@ import requests
 from envconfig import REPO_ROOT
 from ops.bench.server import Server, free_port, start_server
 from service.settings import Backend, Settings
-from tests.service.conftest import served, settled_app
+from tests.service.conftest import served, settled_app, wait_until_every_worker_is_ready
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PNG = {"Content-Type": "image/png"}
@@ -154,7 +154,8 @@ def test_make_serve_entry_point_serves_the_local_model(tmp_path: Path) -> None:
         )
     url = f"http://127.0.0.1:{port}"
     with Server(process=process, url=url, log=tmp_path / "serve.log") as server:
-        server.wait_until("/v2/health/ready", 200, 60)
+        # The probe reaches one worker; a sibling still loading its model would answer 503.
+        wait_until_every_worker_is_ready(server)
         assert server.get("/v2/models/image-classifier").json()["platform"] == "tensorflow_lite"
 
 
