@@ -35,9 +35,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Every test that uses the local cluster is marked `cluster` (`pytest -m cluster` selects
     them all). Tests without the cluster come first: the service's timing checks (a worker
     that does not wake within 50 ms loses its share of a burst) run before the cluster's
-    dozen processes share the 2 CPUs (and before the image tests, so the image build started
-    at the first test, local_images_started, never runs beside them). Then the cluster's own
-    tests: the node works before
+    dozen processes share the 2 CPUs. Then the cluster's own tests: the node works before
     anything is released onto it. End-to-end tests run last: they publish a newer model
     version, which the other layers (pinned to the session's first `local_model`) must not
     see; their first module stops the cluster and releases onto the one `pulumi up` starts,
@@ -46,13 +44,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "local_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cluster)
 
-    def order(item: pytest.Item) -> tuple[bool, bool, bool, bool, int]:
+    def order(item: pytest.Item) -> tuple[bool, bool, bool, int]:
         in_cluster_module = item.path.parent.name == "cluster"
         uses_cluster = in_cluster_module or item.get_closest_marker("cluster") is not None
-        uses_images = "local_image_build" in getattr(item, "fixturenames", ())
         e2e = item.get_closest_marker("e2e") is not None
         e2e_step = E2E_MODULES.index(item.path.name) if e2e else 0
-        return e2e, uses_cluster, not in_cluster_module, not uses_images, e2e_step
+        return e2e, uses_cluster, not in_cluster_module, e2e_step
 
     items.sort(key=order)
     chosen = config.getoption("lane")
