@@ -11,15 +11,17 @@ class PodmanError(RuntimeError):
 
 def podman(args: Sequence[str], *, quiet: bool = True) -> str:
     """Run `podman ARGS` and return its stdout; with quiet=False it prints to ours instead."""
-    return _run(["podman", *args], quiet=quiet)
+    command = ["podman", *args]
+    return _run(command, shown=" ".join(command), quiet=quiet)
 
 
 def skopeo(args: Sequence[str]) -> str:
-    """Run `skopeo ARGS` and return its stdout."""
-    return _run(["skopeo", *args], quiet=True)
+    """Run `skopeo ARGS` and return its stdout. A failure names the subcommand only: the
+    arguments may hold registry credentials."""
+    return _run(["skopeo", *args], shown=f"skopeo {args[0]}", quiet=True)
 
 
-def _run(command: list[str], *, quiet: bool) -> str:
+def _run(command: list[str], *, shown: str, quiet: bool) -> str:
     capture = subprocess.PIPE if quiet else None
     try:
         result = subprocess.run(
@@ -32,8 +34,8 @@ def _run(command: list[str], *, quiet: bool) -> str:
     except FileNotFoundError as error:
         raise PodmanError(f"{command[0]} is not installed: run `make system` (as root)") from error
     if result.returncode != 0:
-        said = (result.stderr or "").strip() or "(see the output above)"
-        raise PodmanError(f"`{' '.join(command)}` failed with exit {result.returncode}: {said}")
+        said = (result.stderr or "").strip()[-2000:] or "(see the output above)"
+        raise PodmanError(f"`{shown}` failed with exit {result.returncode}: {said}")
     return result.stdout or ""
 
 

@@ -5,11 +5,11 @@ exactly the manifest digest the build recorded (`archive_digest`); a push that e
 other digest is an error. The image is then released as `registry/name@digest`.
 """
 
-import subprocess
 import tempfile
 from pathlib import Path
 
 from envconfig import REPO_ROOT
+from imagebuild.podman import PodmanError, skopeo
 from imagebuild.record import ImageInfo
 
 
@@ -72,7 +72,7 @@ def is_pushed(
 
 
 def _skopeo(*args: str) -> str:
-    result = subprocess.run(["skopeo", *args], capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PushError(f"skopeo {args[0]} failed: {result.stderr.strip()[-2000:]}")
-    return result.stdout
+    try:
+        return skopeo(args)
+    except PodmanError as error:
+        raise PushError(str(error)) from None

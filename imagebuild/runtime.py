@@ -44,10 +44,10 @@ def ensure_runtime_image(reference: str, backend: Backend, base_image: str) -> N
             ],
             quiet=False,
         )  # fmt: skip
-    _untag_older(reference, backend)
+    _remove_older(reference, backend)
 
 
-def _untag_older(current: str, backend: Backend) -> None:
+def _remove_older(current: str, backend: Backend) -> None:
     """Remove the backend's earlier runtime images; one that a kept image is built on stays."""
     tags = podman(["images", "--format", "{{.Tag}}", RUNTIME_REPOSITORY]).split()
     older = [
