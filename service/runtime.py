@@ -41,11 +41,27 @@ class ModelRuntime:
         self.artifact: ModelArtifact | None = None
         self._batcher: Batcher | None = None
         self._started = threading.Event()
+        # The workers of this server (gunicorn.conf.py sizes the pool the same way); a process
+        # outside gunicorn counts itself alone.
+        self._workers = worker_count(settings.gunicorn_workers) if metrics.multiprocess else 1
+        self._every_worker_loaded = False
 
     @property
     def ready(self) -> bool:
         """True once loaded and warmed up, false again while draining."""
         return self.state is State.AVAILABLE
+
+    def every_worker_loaded(self) -> bool:
+        """True once every worker of this server has had its model at the same time; checked
+        until then, remembered after.
+
+        A fresh pod's workers all take connections while they load (so that liveness answers):
+        a pod that reported ready when its first worker was would get clients that a sibling
+        still loading answers 503. A worker that replaces one later takes no connection until
+        its model is loaded (service.worker), so the pod stays ready meanwhile."""
+        if not self._every_worker_loaded:
+            self._every_worker_loaded = self._metrics.loaded_workers() >= self._workers
+        return self._every_worker_loaded
 
     def start(self, on_settled: Callable[[], None] = lambda: None) -> None:
         """Load in a background thread so liveness answers while the model loads; then call

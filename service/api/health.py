@@ -16,9 +16,11 @@ def live() -> tuple[Response, int]:
 
 @bp.get("/ready")
 def ready() -> tuple[Response, int]:
-    """200 once the model is loaded and warmed up; 503 while loading, failed or draining.
+    """200 once the model is loaded and warmed up in this worker and every sibling has had
+    its model; 503 while loading, failed or draining.
 
     The reason for a failure is in the worker's log, not here: it names files and checksums."""
     current = runtime()
-    body = {"ready": current.ready, "state": current.state.value}
-    return jsonify(body), 200 if current.ready else 503
+    ready = current.ready and current.every_worker_loaded()
+    body = {"ready": ready, "state": current.state.value}
+    return jsonify(body), 200 if ready else 503

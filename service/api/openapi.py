@@ -136,7 +136,9 @@ def document() -> dict[str, Any]:
     """The OpenAPI 3.0 document."""
     paths: dict[str, Any] = {
         "/v2/health/live": {"get": _operation("Liveness", _ok("Live"))},
-        "/v2/health/ready": {"get": _operation("Readiness (model loaded and warm)", _ok("Ready"))},
+        "/v2/health/ready": {
+            "get": _operation("Readiness (every worker's model loaded and warm)", _ok("Ready"))
+        },
         "/metrics": {
             "get": _operation("Prometheus metrics", {"200": {"description": "Text exposition"}})
         },
