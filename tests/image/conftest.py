@@ -4,7 +4,6 @@ import dataclasses
 import json
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from imagebuild.build import build_environment
 from imagebuild.record import ImageInfo, ImageRecord
 from modelartifact.encryption import encode_data_key
 from modelartifact.keystore import KeyStore
+from tests.fixtures.images import NicedBuild
 from training.digits import write_digits
 from training.ensure import latest_trained
 
@@ -64,7 +64,7 @@ class Digits:
 
 
 @pytest.fixture(scope="session")
-def image_record(local_model: Path, local_image_build: Future[None]) -> ImageRecord:
+def image_record(local_model: Path, local_image_build: NicedBuild[None]) -> ImageRecord:
     """The local environment's two images, built (or found up to date) once per session.
 
     They bake the newest published version (the e2e layer may have published one after
