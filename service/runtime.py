@@ -41,10 +41,12 @@ class ModelRuntime:
         self.artifact: ModelArtifact | None = None
         self._batcher: Batcher | None = None
         self._started = threading.Event()
+        self._settled = threading.Event()
         # The workers of this server (gunicorn.conf.py sizes the pool the same way); a process
         # outside gunicorn counts itself alone.
         self._workers = worker_count(settings.gunicorn_workers) if metrics.multiprocess else 1
         self._every_worker_loaded = False
+        self._backend = ""
 
     @property
     def ready(self) -> bool:
@@ -77,6 +79,20 @@ class ModelRuntime:
             self._load()
         finally:
             on_settled()
+            # Published once the worker takes connections (on_settled releases a replacement):
+            # a sibling or client that counts the workers with a model counts serving ones.
+            if self.state is State.AVAILABLE and self.artifact is not None:
+                artifact = self.artifact
+                self._metrics.model_info.labels(
+                    artifact.name, str(artifact.version), self._backend
+                ).set(1)
+                self._metrics.ready.set(1)
+            self._settled.set()
+
+    def wait_until_settled(self, timeout: float) -> bool:
+        """Block until the load has settled (ready or failed) and been published; False if
+        `timeout` seconds passed first."""
+        return self._settled.wait(timeout)
 
     def drain(self) -> None:
         """Readiness goes false; requests already accepted still complete."""
@@ -108,8 +124,7 @@ class ModelRuntime:
             observer=self._metrics,
         ).start()
         self.artifact = artifact
-        self._metrics.model_info.labels(artifact.name, str(artifact.version), backend.name).set(1)
-        self._metrics.ready.set(1)
+        self._backend = backend.name
         if self.state is State.LOADING:
             self.state = State.AVAILABLE
         log.info(

@@ -25,6 +25,7 @@ from training.ensure import MODELS_DIR, ensure_trained
 PREDICT = "/v1/models/image-classifier:predict"
 INFER = "/v2/models/image-classifier/infer"
 DEFAULTS = Settings()
+LOAD_TIMEOUT_SECONDS = 120
 
 
 def _png(pixels: int) -> bytes:
@@ -154,8 +155,7 @@ def measure(case: str, base: Path) -> dict[str, Any]:
     app = create_app(Settings(model_base_path=base, model_backend=Backend.LITERT))
     runtime = runtime_of(app)
     runtime.start()
-    while runtime.state.value == "LOADING":
-        time.sleep(0.05)
+    runtime.wait_until_settled(LOAD_TIMEOUT_SECONDS)
     client = app.test_client()
     client.post("/predict", data=_png(1024), headers={"Content-Type": "image/png"})
     limit, build = CASES[case]

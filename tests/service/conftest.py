@@ -64,10 +64,7 @@ def settled_app(settings: Settings) -> Flask:
     app = create_app(settings)
     runtime = runtime_of(app)
     runtime.start()
-    deadline = time.monotonic() + READY_TIMEOUT
-    while runtime.state.value == "LOADING":
-        assert time.monotonic() < deadline, f"model still loading after {READY_TIMEOUT}s"
-        time.sleep(0.05)
+    assert runtime.wait_until_settled(READY_TIMEOUT), f"still loading after {READY_TIMEOUT}s"
     return app
 
 
