@@ -79,15 +79,16 @@ class ModelRuntime:
             self._load()
         finally:
             on_settled()
-            # Published once the worker takes connections (on_settled releases a replacement):
-            # a sibling or client that counts the workers with a model counts serving ones.
-            if self.state is State.AVAILABLE and self.artifact is not None:
-                artifact = self.artifact
-                self._metrics.model_info.labels(
-                    artifact.name, str(artifact.version), self._backend
-                ).set(1)
-                self._metrics.ready.set(1)
+            self._publish()
             self._settled.set()
+
+    def _publish(self) -> None:
+        # After on_settled, which releases a replacement worker: a sibling or client that
+        # counts the workers with a model then counts workers that take connections.
+        if self.state is State.AVAILABLE and self.artifact is not None:
+            info = self._metrics.model_info
+            info.labels(self.artifact.name, str(self.artifact.version), self._backend).set(1)
+            self._metrics.ready.set(1)
 
     def wait_until_settled(self, timeout: float) -> bool:
         """Block until the load has settled (ready or failed) and been published; False if

@@ -155,7 +155,8 @@ def measure(case: str, base: Path) -> dict[str, Any]:
     app = create_app(Settings(model_base_path=base, model_backend=Backend.LITERT))
     runtime = runtime_of(app)
     runtime.start()
-    runtime.wait_until_settled(LOAD_TIMEOUT_SECONDS)
+    if not runtime.wait_until_settled(LOAD_TIMEOUT_SECONDS):
+        raise SystemExit(f"the model did not load within {LOAD_TIMEOUT_SECONDS} s")
     client = app.test_client()
     client.post("/predict", data=_png(1024), headers={"Content-Type": "image/png"})
     limit, build = CASES[case]
