@@ -23,6 +23,7 @@ from imagebuild.record import (
     Backend,
     ImageInfo,
     ImageRecord,
+    ModelAccuracy,
     ModelKeys,
     RecordError,
     read_record,
@@ -163,6 +164,7 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
         environment=env,
         revision=revision.sha,
         inputs_sha256=inputs,
+        accuracy=ModelAccuracy(float32=artifact.accuracy, int8=artifact.int8_accuracy),
         image=images["image"],
         slim=images["slim"],
     )

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from envconfig import REPO_ROOT
-from modelartifact import ModelVersion
+from modelartifact import ModelVersion, as_accurate
+from service.settings import Backend as ModelBackend
 
 RECORDS_DIR = REPO_ROOT / "build" / "images"
 
@@ -64,6 +65,17 @@ class ImageInfo(BaseModel):
         return self
 
 
+class ModelAccuracy(BaseModel):
+    """Held-out test accuracy of the images' model as training measured it: the SavedModel in
+    float32 (what the TensorFlow image serves, bfloat16 only within tolerance of it) and the
+    LiteRT int8 model (what the slim image serves)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    float32: float = Field(ge=0, le=1)
+    int8: float = Field(ge=0, le=1)
+
+
 class ImageRecord(BaseModel):
     """Both images of one environment and the hash of the inputs they were built from."""
 
@@ -72,8 +84,25 @@ class ImageRecord(BaseModel):
     environment: str
     revision: str
     inputs_sha256: str
+    accuracy: ModelAccuracy
     image: ImageInfo
     slim: ImageInfo
+
+    def serving(self, model_backend: str) -> ImageInfo:
+        """The image to release for the chart's `model.backend` (MODEL_BACKEND): the
+        TensorFlow one for tensorflow and tensorflow-bf16, the slim one for litert. Empty (the
+        image's own backend) takes the fastest accurate one: the slim image (LiteRT int8, about
+        twice TensorFlow's throughput) when its model is as accurate as float32, else the
+        TensorFlow one. ValueError for any other backend."""
+        if not model_backend:
+            int8_accurate = as_accurate(self.accuracy.int8, self.accuracy.float32)
+            return self.slim if int8_accurate else self.image
+        try:
+            backend = ModelBackend(model_backend)
+        except ValueError:
+            known = ", ".join(repr(b.value) for b in ModelBackend)
+            raise ValueError(f"unknown model backend {model_backend!r}; one of {known}") from None
+        return self.slim if backend is ModelBackend.LITERT else self.image
 
     def to_json(self) -> dict[str, Any]:
         """The TensorFlow image's fields at the top level, the slim image's under "slim"."""
@@ -82,6 +111,7 @@ class ImageRecord(BaseModel):
             **self.image.model_dump(mode="json"),
             "revision": self.revision,
             "inputs_sha256": self.inputs_sha256,
+            "accuracy": self.accuracy.model_dump(mode="json"),
             "slim": self.slim.model_dump(mode="json"),
         }
 

@@ -232,10 +232,12 @@ def load_settings() -> StackSettings:
     except ValidationError as error:
         raise ConfigError(_describe(error, where)) from None
     record_file = Path(sections.imageRecord) if sections.imageRecord else record_path(stack)
-    image = _image(record_file, "imageRecord", stack, where)
+    backend = str((sections.chart.get("model") or {}).get("backend") or "")
+    image = _image(record_file, "imageRecord", backend, stack, where)
     canary_image = None
     if sections.canary is not None:
-        canary_image = _image(Path(sections.canary.imageRecord), "canary.imageRecord", stack, where)
+        canary_record = Path(sections.canary.imageRecord)
+        canary_image = _image(canary_record, "canary.imageRecord", backend, stack, where)
     auth_token = config.get_secret("authToken")
     auth = sections.chart.get("auth") or {}
     clients_mode = auth.get("mode") == "clients"
@@ -262,15 +264,20 @@ def load_settings() -> StackSettings:
     )
 
 
-def _image(record_file: Path, key: str, stack: str, where: Path) -> ImageInfo:
-    """The TensorFlow image of a record, or an error naming the key that points at it."""
+def _image(record_file: Path, key: str, backend: str, stack: str, where: Path) -> ImageInfo:
+    """The record's image that serves the chart's `model.backend`, or an error naming the key
+    that points at the record or the backend it cannot serve."""
     try:
-        return load_record(record_file).image
+        record = load_record(record_file)
     except RecordError as error:
         raise ConfigError(
             f"{error}; build it with `make image ENV={stack}` "
             f"or point '{PROJECT}:{key}' in {where} at a record"
         ) from None
+    try:
+        return record.serving(backend)
+    except ValueError as error:
+        raise ConfigError(f"{where}: '{PROJECT}:chart' model.backend: {error}") from None
 
 
 def _model_data_key(stack: str, image: ImageInfo) -> pulumi.Output[str]:

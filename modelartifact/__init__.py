@@ -27,17 +27,20 @@ from modelartifact.layout import (
     published_versions,
 )
 from modelartifact.metadata import (
+    ACCURACY_TOLERANCE,
     InputSpec,
     LiteRTVariant,
     LiteRTVariants,
     ModelMetadata,
     ModelVersion,
+    as_accurate,
     read_metadata,
     write_metadata,
 )
 from modelartifact.signing import SIGNATURE_FILE, key_id, parse_public_key, public_key_pem
 
 __all__ = [
+    "ACCURACY_TOLERANCE",
     "METADATA_FILE",
     "MODEL_NAME",
     "SIGNATURE_FILE",
@@ -49,6 +52,7 @@ __all__ = [
     "ModelArtifact",
     "ModelMetadata",
     "ModelVersion",
+    "as_accurate",
     "environment_base",
     "file_hashes",
     "is_saved_model_file",

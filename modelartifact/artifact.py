@@ -38,9 +38,11 @@ class ModelArtifact:
     height: int
     width: int
     litert_int8_file: str
-    # The SavedModel's test accuracy in float32 and with bfloat16 inference (None: not measured).
+    # Test accuracy: the SavedModel in float32 and with bfloat16 inference (None: not measured),
+    # and the LiteRT int8 model.
     accuracy: float
     bf16_accuracy: float | None
+    int8_accuracy: float
 
     @property
     def num_classes(self) -> int:
@@ -120,6 +122,7 @@ def load_artifact(
         litert_int8_file=metadata.litert.int8.file,
         accuracy=metadata.saved_model.accuracy,
         bf16_accuracy=metadata.saved_model.bf16_accuracy,
+        int8_accuracy=metadata.litert.int8.accuracy,
     )
 
 

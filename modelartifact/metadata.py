@@ -17,6 +17,16 @@ from modelartifact.layout import METADATA_FILE
 # A published version: the integer name of its directory, as TF Serving numbers them.
 ModelVersion = Annotated[int, Field(ge=1)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+# "Equal accuracy" (issue 15): at most 0.5 percentage points of test accuracy below float32.
+# The service's tensorflow-bf16 backend, the release's choice of image and the bench's
+# candidate backends all judge a faster precision by it.
+ACCURACY_TOLERANCE = 0.005
+
+
+def as_accurate(accuracy: float, float32_accuracy: float) -> bool:
+    """Whether `accuracy` is within ACCURACY_TOLERANCE of the float32 model's (a drop of
+    exactly the tolerance counts as within it, float rounding aside)."""
+    return float32_accuracy - accuracy <= ACCURACY_TOLERANCE + 1e-9
 
 
 class InputSpec(BaseModel):

@@ -7,16 +7,13 @@ from typing import Protocol
 
 import numpy as np
 
+from modelartifact import ACCURACY_TOLERANCE, as_accurate
 from modelartifact.precision import set_onednn_bfloat16
 from service.cpu import BF16_FLAGS, bf16_flags
 from service.model_store import ModelArtifact
 from service.settings import Backend
 
 log = logging.getLogger(__name__)
-# "Equal accuracy" (issue 15): at most 0.5 percentage points of test accuracy below float32.
-# tensorflow-bf16 serves only a version whose recorded bfloat16 accuracy is within it; the
-# bench (ops/bench/backends_eval.py) judges its candidates by it.
-ACCURACY_TOLERANCE = 0.005
 
 
 class BackendRefused(Exception):
@@ -78,8 +75,8 @@ def require_bf16_accuracy(artifact: ModelArtifact) -> None:
             "accuracy (saved_model.bf16_accuracy in metadata.json; it was trained before that "
             f"was measured): {remedy}"
         )
-    drop = artifact.accuracy - artifact.bf16_accuracy
-    if drop > ACCURACY_TOLERANCE:
+    if not as_accurate(artifact.bf16_accuracy, artifact.accuracy):
+        drop = artifact.accuracy - artifact.bf16_accuracy
         raise BackendRefused(
             f"MODEL_BACKEND={Backend.TENSORFLOW_BF16.value}: {version} loses "
             f"{drop * 100:.2f} points of test accuracy in bfloat16 ({artifact.bf16_accuracy:.2%} "

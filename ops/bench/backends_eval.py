@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from envconfig import REPO_ROOT
+from modelartifact import as_accurate
 from ops.bench.inprocess import summed_rate
 from ops.bench.peer_env import InstallError, ensure_env, locked, peer_env
-from service.backends import ACCURACY_TOLERANCE
 from service.cpu import threads_per_worker, worker_cpus
 from service.model_store import ModelArtifact
 
@@ -181,5 +181,5 @@ def summary(result: BackendResult) -> str:
 
 
 def accurate(result: BackendResult, float_accuracy: float) -> bool:
-    """Within ACCURACY_TOLERANCE of the float model on the held-out split."""
-    return result.accuracy is not None and result.accuracy >= float_accuracy - ACCURACY_TOLERANCE
+    """Within modelartifact's ACCURACY_TOLERANCE of the float model on the held-out split."""
+    return result.accuracy is not None and as_accurate(result.accuracy, float_accuracy)

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from ops.bench.backends_eval import ACCURACY_TOLERANCE, BackendResult, accurate
+from modelartifact import ACCURACY_TOLERANCE
+from ops.bench.backends_eval import BackendResult, accurate
 from ops.bench.load import LoadResult
 from ops.bench.peers import PeerRun
 

@@ -34,6 +34,7 @@ def _measurements(size: int, service_top: float, steady_rate: float) -> Measurem
         "model_int8.tflite",
         accuracy=0.98,
         bf16_accuracy=0.98,
+        int8_accuracy=0.98,
     )
     measurements = Measurements(
         env="staging", artifact=artifact, seconds=1, load_average=(0, 0, 0), workers=2

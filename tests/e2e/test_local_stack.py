@@ -64,7 +64,7 @@ def test_a_new_model_version_rolls_out_under_load_without_a_failed_request(
     assert answers[0] == old_version and answers[-1] == new_version
     outputs = project.outputs("local")
     assert outputs["releaseRevision"] == before["releaseRevision"] + 1
-    assert outputs["image"].endswith(new.image.archive_digest)
+    assert outputs["image"].endswith(new.serving("").archive_digest)
 
 
 def test_a_pod_deleted_under_load_loses_no_request(project: PulumiCli, local_cluster: Path) -> None:
@@ -116,7 +116,8 @@ def test_dev_deploys_to_an_existing_cluster_through_its_registry(
     timed(project, "up", "--yes", "--skip-preview", "--stack", "dev")
     outputs = project.outputs("dev")
     record = load_record(local_image_record)
-    assert outputs["image"] == f"{REGISTRY}/image-classifier@{record.image.archive_digest}"
+    released = record.serving("")
+    assert outputs["image"] == f"{REGISTRY}/image-classifier@{released.archive_digest}"
     assert "localhost/" not in json.dumps(deployment(local_cluster, outputs))
     namespace = outputs["releaseNamespace"]
     service = json.loads(

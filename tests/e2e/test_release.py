@@ -40,7 +40,7 @@ def test_up_starts_the_stopped_cluster_and_runs_the_release_on_its_node(
     status = helm(local_cluster, "status", outputs["releaseName"], "-n", "image-classifier")
     assert status.returncode == 0 and "STATUS: deployed" in status.stdout
     record = load_record(local_image_record)
-    released = f"{REGISTRY}/image-classifier@{record.image.archive_digest}"
+    released = f"{REGISTRY}/image-classifier@{record.serving('').archive_digest}"
     assert outputs["image"] == released
     live = deployment(local_cluster, outputs)
     assert live["status"].get("readyReplicas") == live["spec"]["replicas"] == 2

@@ -19,6 +19,31 @@ def test_written_record_reads_back_with_typed_fields(tmp_path: Path) -> None:
     assert record.image.model_version == 12
 
 
+@pytest.mark.parametrize(
+    ("backend", "int8_accuracy", "served"),
+    [
+        ("", 0.97, "litert"),  # 0.2 point below float32's 0.972: as accurate, and faster
+        ("", 0.967, "litert"),  # 0.5 point below: still within the tolerance
+        ("", 0.96, "tensorflow"),  # 1.2 points below: not as accurate
+        ("litert", 0.96, "litert"),
+        ("tensorflow", 0.97, "tensorflow"),
+        ("tensorflow-bf16", 0.97, "tensorflow"),
+    ],
+)
+def test_the_image_to_release_follows_the_backend_and_the_int8_accuracy(
+    backend: str, int8_accuracy: float, served: str, tmp_path: Path
+) -> None:
+    record = load_record(write_image_record(tmp_path, int8_accuracy=int8_accuracy))
+    assert record.serving(backend).backend == served
+
+
+def test_an_unknown_backend_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    record = load_record(write_image_record(tmp_path))
+    known = "'tensorflow', 'tensorflow-bf16', 'litert'"
+    with pytest.raises(ValueError, match=f"unknown model backend 'onnx'; one of {known}"):
+        record.serving("onnx")
+
+
 def test_reference_must_be_repository_and_tag(tmp_path: Path) -> None:
     path = write_image_record(tmp_path)
     data = json.loads(path.read_text())

@@ -135,9 +135,33 @@ def test_image_is_pushed_to_the_clusters_registry_and_pinned_by_its_digest(
     # The archive's digest, which the push checks the registry reports.
     assert values["image"]["digest"] == push.inputs["built"]["archive_digest"] == ARCHIVE_DIGEST
     assert values["image"]["repository"] == f"{registry}/image-classifier"
-    assert values["image"]["tag"] == "test-3-abc1234"
+    # No stack asks for a backend: each releases the fastest accurate image, the slim one.
+    assert values["image"]["tag"] == "test-3-abc1234-slim"
     assert values["model"]["version"] == 3
     assert "localhost/" not in str(values)
+
+
+@pytest.mark.parametrize(
+    ("backend", "int8_accuracy", "tag"),
+    [
+        (None, 0.97, "test-3-abc1234-slim"),  # 0.2 point below float32: as accurate
+        (None, 0.96, "test-3-abc1234"),  # 1.2 points below: the TensorFlow image
+        ("tensorflow", 0.97, "test-3-abc1234"),
+        ("tensorflow-bf16", 0.97, "test-3-abc1234"),
+        ("litert", 0.96, "test-3-abc1234-slim"),  # asked for by name: whatever its accuracy
+    ],
+)
+def test_the_release_runs_the_image_of_the_charts_backend(
+    backend: str | None, int8_accuracy: float, tag: str, tmp_path: Path
+) -> None:
+    config = stack_config("local")
+    record = write_image_record(tmp_path, int8_accuracy=int8_accuracy)
+    config[f"{PROJECT}:imageRecord"] = str(record)
+    if backend is not None:
+        config[f"{PROJECT}:chart"] = {**config[f"{PROJECT}:chart"], "model": {"backend": backend}}
+    values = run_program("local", config, None).one(RELEASE).inputs["values"]
+    assert values["image"]["tag"] == tag
+    assert values["model"].get("backend", "") == (backend or "")
 
 
 def test_release_waits_for_ready_workloads(stack: str, tmp_path: Path, kubeconfig: Path) -> None:
@@ -247,8 +271,23 @@ def test_load_balancer_endpoint_is_exported(tmp_path: Path, kubeconfig: Path) ->
         ("dev", {"release": {"timeoutSeconds": 5}}, None, "release.timeoutSeconds: Input should"),
         ("prod", {}, {}, "'image-classifier:authToken' is not set"),
         ("local", {"imageRecord": "/nonexistent/local.json"}, None, "make image ENV=local"),
+        (
+            "local",
+            {"chart": {"model": {"backend": "onnx"}}},
+            None,
+            "'image-classifier:chart' model.backend: unknown model backend 'onnx'; one of",
+        ),
     ],
-    ids=["no-cluster", "bad-kind", "gke-no-project", "typo", "timeout", "no-token", "no-image"],
+    ids=[
+        "no-cluster",
+        "bad-kind",
+        "gke-no-project",
+        "typo",
+        "timeout",
+        "no-token",
+        "no-image",
+        "bad-backend",
+    ],
 )
 def test_bad_config_names_the_key_and_the_stack_file(
     stack: str,
