@@ -9,6 +9,7 @@ import numpy as np
 
 from modelartifact import ACCURACY_TOLERANCE, as_accurate
 from modelartifact.precision import set_onednn_bfloat16
+from modelartifact.quantization import dequantize, quantize
 from service.cpu import BF16_FLAGS, bf16_flags
 from service.model_store import ModelArtifact
 from service.settings import Backend
@@ -130,12 +131,11 @@ class LiteRTBackend:
         """Quantize, invoke once for the whole batch, dequantize."""
         self._resize(len(batch))
         interpreter = self._interpreter
-        info = np.iinfo(np.int8)
-        quantized = np.clip(np.round(batch / self._in_scale + self._in_zero), info.min, info.max)
-        interpreter.set_tensor(self._input["index"], quantized.astype(np.int8))
+        quantized = quantize(batch, self._in_scale, self._in_zero, np.int8)
+        interpreter.set_tensor(self._input["index"], quantized)
         interpreter.invoke()
-        raw = interpreter.get_tensor(self._output["index"]).astype(np.float32)
-        return (raw - np.float32(self._out_zero)) * np.float32(self._out_scale)
+        raw = interpreter.get_tensor(self._output["index"])
+        return dequantize(raw, self._out_scale, self._out_zero)
 
 
 def load_backend(kind: Backend, artifact: ModelArtifact, threads: int) -> ModelBackend:

@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from modelartifact.quantization import dequantize, quantize
+
 
 def _describe(detail: dict[str, Any]) -> dict[str, Any]:
     scale, zero_point = detail["quantization"]
@@ -40,12 +42,11 @@ class LiteRTClassifier:
             self.batch_size = len(images)
         scale, zero_point = self.input["quantization"]
         if scale:
-            info = np.iinfo(self.input["dtype"])
-            images = np.clip(np.round(images / scale + zero_point), info.min, info.max)
+            images = quantize(images, scale, zero_point, self.input["dtype"])
         self.interpreter.set_tensor(self.input["index"], images.astype(self.input["dtype"]))
         self.interpreter.invoke()
         raw = self.interpreter.get_tensor(self.output["index"])
         scale, zero_point = self.output["quantization"]
         if scale:
-            return ((raw.astype(np.float32) - zero_point) * scale).astype(np.float32)
+            return dequantize(raw, scale, zero_point)
         return raw.astype(np.float32)
