@@ -82,6 +82,14 @@ class Metrics:
             multiprocess_mode="livemin",
             registry=target,
         )
+        # "max" keeps a dead worker's value: once any worker has seen every worker loaded, the
+        # server stays ready while a replacement loads, whichever worker a probe reaches.
+        self.all_workers_loaded = Gauge(
+            "inference_all_workers_loaded",
+            "1 once every worker of this server has had its model at the same time.",
+            multiprocess_mode="max",
+            registry=target,
+        )
 
     def batch_done(self, size: int, queue_seconds: list[float], inference_seconds: float) -> None:
         """Record one model call of `size` images and each request's queue wait."""
@@ -93,17 +101,25 @@ class Metrics:
     def loaded_workers(self) -> int:
         """How many live workers have their model loaded (this process alone if not under
         gunicorn)."""
+        return int(sum(self._values("inference_model_info")))
+
+    def all_workers_loaded_once(self) -> bool:
+        """Whether any worker of this server, dead or alive, has seen every worker loaded."""
+        return any(value >= 1 for value in self._values("inference_all_workers_loaded"))
+
+    def _values(self, name: str) -> list[float]:
+        """The samples of metric `name`, across the workers (this process if not under gunicorn)."""
         registry = CollectorRegistry()
         if self.multiprocess:
             MultiProcessCollector(registry)
         else:
             registry = self.registry
-        return sum(
-            int(sample.value)
+        return [
+            sample.value
             for family in registry.collect()
-            if family.name == "inference_model_info"
+            if family.name == name
             for sample in family.samples
-        )
+        ]
 
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition of all metrics and its content type."""

@@ -55,14 +55,18 @@ class ModelRuntime:
 
     def every_worker_loaded(self) -> bool:
         """True once every worker of this server has had its model at the same time; checked
-        until then, remembered after.
+        until then, remembered after by the whole server (the first worker to see it records it
+        in a metric its siblings read), whichever worker a probe reaches.
 
         A fresh pod's workers all take connections while they load (so that liveness answers):
         a pod that reported ready when its first worker was would get clients that a sibling
         still loading answers 503. A worker that replaces one later takes no connection until
         its model is loaded (service.worker), so the pod stays ready meanwhile."""
         if not self._every_worker_loaded:
-            self._every_worker_loaded = self._metrics.loaded_workers() >= self._workers
+            metrics = self._metrics
+            if metrics.all_workers_loaded_once() or metrics.loaded_workers() >= self._workers:
+                metrics.all_workers_loaded.set(1)  # for the siblings, whichever sees it first
+                self._every_worker_loaded = True
         return self._every_worker_loaded
 
     def start(self, on_settled: Callable[[], None] = lambda: None) -> None:
@@ -89,6 +93,9 @@ class ModelRuntime:
             info = self._metrics.model_info
             info.labels(self.artifact.name, str(self.artifact.version), self._backend).set(1)
             self._metrics.ready.set(1)
+            # The last worker to load tells its siblings, though no probe may reach them before
+            # one of them dies.
+            self.every_worker_loaded()
 
     def wait_until_settled(self, timeout: float) -> bool:
         """Block until the load has settled (ready or failed) and been published; False if
