@@ -1,4 +1,4 @@
-"""The image under podman exactly as the chart's Deployment runs it (kwok only simulates pods).
+"""The image under podman exactly as the chart's Deployment runs it, without a cluster.
 
 The values are the ones the Pulumi program releases for the local environment
 (infra.values.release_values): the image pinned by the record's digest and the model version.
@@ -84,8 +84,8 @@ def test_every_probe_answers_as_the_kubelet_expects(
 ) -> None:
     [probe] = [p for p in rendered.settings.probes if p.kind == kind]
     assert probe.port == rendered.settings.container_port
-    status = requests.get(pod.url + probe.path, timeout=5).status_code
-    assert 200 <= status < 400
+    answer = requests.get(pod.url + probe.path, timeout=5)
+    assert 200 <= answer.status_code < 400, f"{answer.status_code} {answer.text}"
 
 
 def test_process_has_the_pods_user_and_no_privileges(pod_host: Host) -> None:
