@@ -49,3 +49,12 @@ def current(version_dir: Path) -> bool:
     return (version_dir / SIGNATURE_FILE).is_file() and (
         read_metadata(version_dir).saved_model.bf16_accuracy is not None
     )
+
+
+def trained_or_exit(env: str, models_dir: Path = MODELS_DIR) -> Path:
+    """ensure_trained for a command: a failed training has printed why, so the command exits
+    with its status and no traceback."""
+    try:
+        return ensure_trained(env, models_dir)
+    except subprocess.CalledProcessError as error:
+        raise SystemExit(error.returncode) from None

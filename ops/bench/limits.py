@@ -20,7 +20,7 @@ from typing import Any
 from PIL import Image
 
 from service.settings import Backend, Settings
-from training.ensure import MODELS_DIR, ensure_trained
+from training.ensure import MODELS_DIR, trained_or_exit
 
 PREDICT = "/v1/models/image-classifier:predict"
 INFER = "/v2/models/image-classifier/infer"
@@ -184,7 +184,7 @@ def main(argv: list[str]) -> int:
     if args.case:
         print(json.dumps(measure(args.case, base)))
         return 0
-    ensure_trained(args.env)
+    trained_or_exit(args.env)
     print(f"{'case':34} {'limit':40} {'bytes':>9} {'status':>6} {'CPU s':>6} {'+peak MiB':>9}")
     for case in CASES:
         command = [sys.executable, "-m", "ops.bench.limits", "--env", args.env, "--case", case]

@@ -22,7 +22,7 @@ import requests
 
 from ops.bench.server import start_niced_server
 from service.inference import MAX_IMAGES_PER_REQUEST
-from training.ensure import MODELS_DIR, ensure_trained
+from training.ensure import MODELS_DIR, trained_or_exit
 
 # The server's niceness: the load generator shares its CPUs here, and on a machine of its own
 # it would not wait for the server. At equal priority on 2 CPUs the client's 256 threads
@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--factor", type=float, default=4, help="multiple of the saturating rate")
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args(argv)
-    ensure_trained(args.env)
+    trained_or_exit(args.env)
     base = MODELS_DIR / args.env
     digit = sorted((Path(__file__).parents[2] / "data" / "digits" / "7").glob("*.png"))[0]
     log = Path(tempfile.mkdtemp(prefix="overload-")) / "gunicorn.log"

@@ -30,7 +30,7 @@ from service.cpu import available_cpus, threads_per_worker
 from service.imaging import preprocess
 from service.model_store import ModelArtifact, load_artifact
 from service.settings import Backend, Settings
-from training.ensure import MODELS_DIR, ensure_trained
+from training.ensure import MODELS_DIR, trained_or_exit
 
 CONCURRENCY = (1, 4, 16)
 # (a) and (b) at the top concurrency are measured back to back this many times: other jobs on
@@ -212,7 +212,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     skip = set(args.skip)
     # A version from before bf16_accuracy was recorded is retrained: tensorflow-bf16 refuses it.
-    ensure_trained(args.env)
+    trained_or_exit(args.env)
     base = MODELS_DIR / args.env
     settings = Settings()
     artifact = load_artifact(base, settings.model_name, None)

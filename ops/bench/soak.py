@@ -16,7 +16,7 @@ from envconfig import REPO_ROOT
 from ops.bench.load import LoadResult, run_wrk
 from ops.bench.metrics_text import sample
 from ops.bench.server import start_server
-from training.ensure import MODELS_DIR, ensure_trained
+from training.ensure import MODELS_DIR, trained_or_exit
 
 SAMPLE_SECONDS = 15
 
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--backend", default="tensorflow", choices=["tensorflow", "litert"])
     parser.add_argument("--max-requests", type=int, default=100_000)
     args = parser.parse_args(argv)
-    ensure_trained(args.env)
+    trained_or_exit(args.env)
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     body = work / "digit.png"
     body.write_bytes(sorted((REPO_ROOT / "data" / "digits" / "7").glob("*.png"))[0].read_bytes())

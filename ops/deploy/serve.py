@@ -6,13 +6,12 @@ image ships only service/ and runs gunicorn directly.
 
 import argparse
 import os
-import subprocess
 import sys
 
 from envconfig import REPO_ROOT, EnvironmentConfigError, load_environment
 from modelartifact import environment_base
 from service.settings import Settings, SettingsError
-from training.ensure import MODELS_DIR, ensure_trained
+from training.ensure import MODELS_DIR, trained_or_exit
 
 GUNICORN_CONFIG = REPO_ROOT / "service" / "gunicorn.conf.py"
 
@@ -29,10 +28,7 @@ def main(argv: list[str]) -> int:
     except (EnvironmentConfigError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    try:
-        ensure_trained(args.env)
-    except subprocess.CalledProcessError as error:
-        return error.returncode
+    trained_or_exit(args.env)
     bind = f"127.0.0.1:{settings.port}"
     print(
         f"serving {settings.model_base_path / settings.model_name} on http://{bind}",
