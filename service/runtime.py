@@ -93,9 +93,6 @@ class ModelRuntime:
             info = self._metrics.model_info
             info.labels(self.artifact.name, str(self.artifact.version), self._backend).set(1)
             self._metrics.ready.set(1)
-            # The last worker to load tells its siblings, though no probe may reach them before
-            # one of them dies.
-            self.every_worker_loaded()
 
     def wait_until_settled(self, timeout: float) -> bool:
         """Block until the load has settled (ready or failed) and been published; False if
