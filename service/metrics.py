@@ -101,25 +101,28 @@ class Metrics:
     def loaded_workers(self) -> int:
         """How many live workers have their model loaded (this process alone if not under
         gunicorn)."""
-        return int(sum(self._values("inference_model_info")))
+        return int(sum(self._values("inference_model_info")["inference_model_info"]))
 
-    def all_workers_loaded_once(self) -> bool:
-        """Whether any worker of this server, dead or alive, has seen every worker loaded."""
-        return any(value >= 1 for value in self._values("inference_all_workers_loaded"))
+    def every_worker_loaded(self, workers: int) -> bool:
+        """Whether `workers` workers have their model now, or any worker of this server, dead
+        or alive, has seen that before; one read of the metrics files for both."""
+        values = self._values("inference_model_info", "inference_all_workers_loaded")
+        seen = any(value >= 1 for value in values["inference_all_workers_loaded"])
+        return seen or sum(values["inference_model_info"]) >= workers
 
-    def _values(self, name: str) -> list[float]:
-        """The samples of metric `name`, across the workers (this process if not under gunicorn)."""
+    def _values(self, *names: str) -> dict[str, list[float]]:
+        """The samples of each metric in `names`, across the workers (this process if not under
+        gunicorn)."""
         registry = CollectorRegistry()
         if self.multiprocess:
             MultiProcessCollector(registry)
         else:
             registry = self.registry
-        return [
-            sample.value
-            for family in registry.collect()
-            if family.name == name
-            for sample in family.samples
-        ]
+        values: dict[str, list[float]] = {name: [] for name in names}
+        for family in registry.collect():
+            if family.name in values:
+                values[family.name] += [sample.value for sample in family.samples]
+        return values
 
     def exposition(self) -> tuple[bytes, str]:
         """The text exposition of all metrics and its content type."""

@@ -62,11 +62,9 @@ class ModelRuntime:
         a pod that reported ready when its first worker was would get clients that a sibling
         still loading answers 503. A worker that replaces one later takes no connection until
         its model is loaded (service.worker), so the pod stays ready meanwhile."""
-        if not self._every_worker_loaded:
-            metrics = self._metrics
-            if metrics.all_workers_loaded_once() or metrics.loaded_workers() >= self._workers:
-                metrics.all_workers_loaded.set(1)  # for the siblings, whichever sees it first
-                self._every_worker_loaded = True
+        if not self._every_worker_loaded and self._metrics.every_worker_loaded(self._workers):
+            self._metrics.all_workers_loaded.set(1)  # for the siblings: whichever probe sees it
+            self._every_worker_loaded = True
         return self._every_worker_loaded
 
     def start(self, on_settled: Callable[[], None] = lambda: None) -> None:

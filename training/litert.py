@@ -43,7 +43,9 @@ class LiteRTClassifier:
         scale, zero_point = self.input["quantization"]
         if scale:
             images = quantize(images, scale, zero_point, self.input["dtype"])
-        self.interpreter.set_tensor(self.input["index"], images.astype(self.input["dtype"]))
+        self.interpreter.set_tensor(
+            self.input["index"], images.astype(self.input["dtype"], copy=False)
+        )
         self.interpreter.invoke()
         raw = self.interpreter.get_tensor(self.output["index"])
         scale, zero_point = self.output["quantization"]
