@@ -17,7 +17,8 @@ from service.settings import Backend as ModelBackend
 RECORDS_DIR = REPO_ROOT / "build" / "images"
 
 Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
-# The Containerfile's BACKEND: TensorFlow CPU, or the slim LiteRT-only image.
+# The Containerfile's BACKEND: TensorFlow CPU, or the slim image (LiteRT and OpenVINO, for the
+# int8 model).
 Backend = Literal["tensorflow", "litert"]
 
 
@@ -68,7 +69,7 @@ class ImageInfo(BaseModel):
 class ModelAccuracy(BaseModel):
     """Held-out test accuracy of the images' model as training measured it: the SavedModel in
     float32 (what the TensorFlow image serves, bfloat16 only within tolerance of it) and the
-    LiteRT int8 model (what the slim image serves)."""
+    int8 model as LiteRT runs it (what the slim image serves, with OpenVINO or LiteRT)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,10 +91,10 @@ class ImageRecord(BaseModel):
 
     def serving(self, model_backend: str) -> ImageInfo:
         """The image to release for the chart's `model.backend` (MODEL_BACKEND): the
-        TensorFlow one for tensorflow and tensorflow-bf16, the slim one for litert. Empty (the
-        image's own backend) takes the fastest accurate one: the slim image (LiteRT int8, about
-        twice TensorFlow's throughput) when its model is as accurate as float32, else the
-        TensorFlow one. ValueError for any other backend."""
+        TensorFlow one for tensorflow and tensorflow-bf16, the slim one for litert and
+        openvino. Empty (the image's own backend) takes the fastest accurate one: the slim
+        image (the int8 model, two to four times TensorFlow's throughput) when its model is as
+        accurate as float32, else the TensorFlow one. ValueError for any other backend."""
         if not model_backend:
             int8_accurate = as_accurate(self.accuracy.int8, self.accuracy.float32)
             return self.slim if int8_accurate else self.image
@@ -102,7 +103,8 @@ class ImageRecord(BaseModel):
         except ValueError:
             known = ", ".join(repr(b.value) for b in ModelBackend)
             raise ValueError(f"unknown model backend {model_backend!r}; one of {known}") from None
-        return self.slim if backend is ModelBackend.LITERT else self.image
+        int8 = backend in (ModelBackend.LITERT, ModelBackend.OPENVINO)
+        return self.slim if int8 else self.image
 
     def to_json(self) -> dict[str, Any]:
         """The TensorFlow image's fields at the top level, the slim image's under "slim"."""

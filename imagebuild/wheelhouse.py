@@ -27,7 +27,7 @@ COMMON = (
 )  # fmt: skip
 BACKENDS: dict[str, tuple[str, ...]] = {
     "tensorflow": ("tensorflow-cpu",),
-    "litert": ("ai-edge-litert",),
+    "litert": ("ai-edge-litert", "openvino"),
 }
 # Bookworm has glibc 2.36; pip does not widen a manylinux_2_X platform by itself.
 PLATFORMS = (

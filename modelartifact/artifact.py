@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from modelartifact import encryption
 from modelartifact.errors import ArtifactError
 from modelartifact.layout import METADATA_FILE
-from modelartifact.metadata import ModelMetadata, parse_metadata
+from modelartifact.metadata import ModelMetadata, TensorSpec, parse_metadata
+from modelartifact.quantization import Quantization
 from modelartifact.signing import SIGNATURE_FILE, verify_signature
 
 # Which files of a version a reader needs in plaintext, given its metadata and a relative path.
@@ -38,11 +39,14 @@ class ModelArtifact:
     height: int
     width: int
     litert_int8_file: str
-    # Test accuracy: the SavedModel in float32 and with bfloat16 inference (None: not measured),
-    # and the LiteRT int8 model.
+    int8_input: Quantization
+    int8_output: Quantization
+    # Test accuracy: the SavedModel in float32 and with bfloat16 inference, and the int8 model
+    # run by LiteRT and by OpenVINO (None: not measured).
     accuracy: float
     bf16_accuracy: float | None
     int8_accuracy: float
+    openvino_int8_accuracy: float | None
 
     @property
     def num_classes(self) -> int:
@@ -120,10 +124,20 @@ def load_artifact(
         height=metadata.input.height,
         width=metadata.input.width,
         litert_int8_file=metadata.litert.int8.file,
+        int8_input=_quantization(metadata.litert.int8.input, metadata_path),
+        int8_output=_quantization(metadata.litert.int8.output, metadata_path),
         accuracy=metadata.saved_model.accuracy,
         bf16_accuracy=metadata.saved_model.bf16_accuracy,
         int8_accuracy=metadata.litert.int8.accuracy,
+        openvino_int8_accuracy=metadata.litert.int8.openvino_accuracy,
     )
+
+
+def _quantization(tensor: TensorSpec, metadata_path: Path) -> Quantization:
+    try:
+        return tensor.quantization()
+    except ValueError as error:
+        raise ArtifactError(f"{metadata_path}: 'litert.int8': {error}") from None
 
 
 def _encrypted(version_dir: Path, files: dict[str, str]) -> bool:

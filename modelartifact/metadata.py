@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelartifact.errors import ArtifactError
 from modelartifact.layout import METADATA_FILE
+from modelartifact.quantization import Quantization
 
 # A published version: the integer name of its directory, as TF Serving numbers them.
 ModelVersion = Annotated[int, Field(ge=1)]
@@ -53,6 +54,24 @@ class SavedModelFacts(BaseModel):
     bf16_accuracy: float | None = None
 
 
+class TensorSpec(BaseModel):
+    """A .tflite model's input or output tensor; an int8 one with its quantization."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    dtype: str
+    shape: list[int | None]
+    scale: float | None = None
+    zero_point: int | None = None
+
+    def quantization(self) -> Quantization:
+        """The tensor's (scale, zero point); ValueError if it is not quantized."""
+        if self.scale is None or self.zero_point is None:
+            raise ValueError(f"tensor {self.name!r} ({self.dtype}) is not quantized")
+        return Quantization(self.scale, self.zero_point)
+
+
 class LiteRTVariant(BaseModel):
     """One .tflite file beside the SavedModel and what training measured of it."""
 
@@ -62,10 +81,16 @@ class LiteRTVariant(BaseModel):
     bytes: int = Field(ge=1)
     accuracy: float
     signature: str
+    input: TensorSpec
+    output: TensorSpec
+    # The int8 file's test accuracy run by OpenVINO (the service's openvino backend); None in
+    # the other variants and in versions from before it was measured.
+    openvino_accuracy: float | None = None
 
 
 class LiteRTVariants(BaseModel):
-    """The LiteRT conversions every version carries; the service's litert backend runs int8."""
+    """The LiteRT conversions every version carries; the service's litert and openvino
+    backends run int8."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

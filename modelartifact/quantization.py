@@ -1,10 +1,19 @@
 """int8 (de)quantization of a LiteRT model's input and output: training evaluates the model and
 the service serves it through these two functions, so the accuracy training records is what
-the service's litert backend computes."""
+the service's litert and openvino backends compute."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """An int8 tensor's affine mapping: real value = (integer - zero_point) * scale."""
+
+    scale: float
+    zero_point: int
 
 
 def quantize(

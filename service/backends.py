@@ -1,6 +1,7 @@
 """Model backends: run a float32 [N, H, W, 3] batch through the TF SavedModel (float32 or
-bfloat16 inference) or LiteRT int8."""
+bfloat16 inference) or the int8 LiteRT file (with LiteRT or OpenVINO)."""
 
+import importlib.util
 import logging
 import os
 from typing import Protocol
@@ -8,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from modelartifact import ACCURACY_TOLERANCE, as_accurate
+from modelartifact.openvino import OpenVINOInt8Model
 from modelartifact.precision import set_onednn_bfloat16
 from modelartifact.quantization import dequantize, quantize
 from service.cpu import BF16_FLAGS, bf16_flags
@@ -68,21 +70,37 @@ class TensorFlowBackend:
 def require_bf16_accuracy(artifact: ModelArtifact) -> None:
     """BackendRefused unless the version's recorded bfloat16 accuracy is within
     ACCURACY_TOLERANCE of its float32 accuracy."""
+    _require_accuracy(
+        artifact,
+        Backend.TENSORFLOW_BF16,
+        artifact.bf16_accuracy,
+        "saved_model.bf16_accuracy",
+        "bfloat16",
+        Backend.TENSORFLOW,
+    )
+
+
+def _require_accuracy(
+    artifact: ModelArtifact,
+    backend: Backend,
+    measured: float | None,
+    key: str,
+    precision: str,
+    fallback: Backend,
+) -> None:
     version = f"model {artifact.name!r} version {artifact.version}"
-    remedy = "retrain the model (`make train`) or set MODEL_BACKEND=tensorflow"
-    if artifact.bf16_accuracy is None:
+    remedy = f"retrain the model (`make train`) or set MODEL_BACKEND={fallback.value}"
+    if measured is None:
         raise BackendRefused(
-            f"MODEL_BACKEND={Backend.TENSORFLOW_BF16.value}: {version} records no bfloat16 "
-            "accuracy (saved_model.bf16_accuracy in metadata.json; it was trained before that "
-            f"was measured): {remedy}"
+            f"MODEL_BACKEND={backend.value}: {version} records no {precision} accuracy "
+            f"({key} in metadata.json; it was trained before that was measured): {remedy}"
         )
-    if not as_accurate(artifact.bf16_accuracy, artifact.accuracy):
-        drop = artifact.accuracy - artifact.bf16_accuracy
+    if not as_accurate(measured, artifact.accuracy):
+        drop = artifact.accuracy - measured
         raise BackendRefused(
-            f"MODEL_BACKEND={Backend.TENSORFLOW_BF16.value}: {version} loses "
-            f"{drop * 100:.2f} points of test accuracy in bfloat16 ({artifact.bf16_accuracy:.2%} "
-            f"against {artifact.accuracy:.2%} in float32; at most "
-            f"{ACCURACY_TOLERANCE * 100:.1f} allowed): {remedy}"
+            f"MODEL_BACKEND={backend.value}: {version} loses {drop * 100:.2f} points of test "
+            f"accuracy in {precision} ({measured:.2%} against {artifact.accuracy:.2%} in "
+            f"float32; at most {ACCURACY_TOLERANCE * 100:.1f} allowed): {remedy}"
         )
 
 
@@ -138,8 +156,38 @@ class LiteRTBackend:
         return dequantize(raw, self._out_scale, self._out_zero)
 
 
+class OpenVINOBackend:
+    """The same int8 LiteRT file run by OpenVINO, for a version whose OpenVINO accuracy training
+    measured within ACCURACY_TOLERANCE of float32."""
+
+    name = Backend.OPENVINO.value
+
+    def __init__(self, artifact: ModelArtifact, threads: int) -> None:
+        _require_accuracy(
+            artifact,
+            Backend.OPENVINO,
+            artifact.openvino_int8_accuracy,
+            "litert.int8.openvino_accuracy",
+            "OpenVINO int8",
+            Backend.LITERT,
+        )
+        if importlib.util.find_spec("openvino") is None:  # the TensorFlow image has none
+            raise BackendRefused(
+                f"MODEL_BACKEND={self.name}: OpenVINO is not installed in this image; "
+                "the slim image has it"
+            )
+        path = artifact.path / artifact.litert_int8_file
+        self._model = OpenVINOInt8Model(path, artifact.int8_input, artifact.int8_output, threads)
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """One inference for the whole batch."""
+        return self._model.predict(batch)
+
+
 def load_backend(kind: Backend, artifact: ModelArtifact, threads: int) -> ModelBackend:
     """Build the backend named by MODEL_BACKEND."""
     if kind is Backend.LITERT:
         return LiteRTBackend(artifact, threads)
+    if kind is Backend.OPENVINO:
+        return OpenVINOBackend(artifact, threads)
     return TensorFlowBackend(artifact, threads, bf16=kind is Backend.TENSORFLOW_BF16)

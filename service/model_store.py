@@ -67,8 +67,9 @@ def artifact_keys(settings: Settings) -> ArtifactKeys:
 
 
 def backend_files(backend: Backend) -> Wanted:
-    """The files the backend reads: the int8 .tflite for LiteRT, the SavedModel for TF."""
-    if backend is Backend.LITERT:
+    """The files the backend reads: the int8 .tflite for LiteRT and OpenVINO, the SavedModel
+    for TF."""
+    if backend in (Backend.LITERT, Backend.OPENVINO):
         return lambda metadata, relative: relative == metadata.litert.int8.file
     return lambda metadata, relative: is_saved_model_file(relative)
 

@@ -16,6 +16,7 @@ class Backend(str, Enum):
     TENSORFLOW = "tensorflow"
     TENSORFLOW_BF16 = "tensorflow-bf16"  # the same SavedModel, bfloat16 inference
     LITERT = "litert"
+    OPENVINO = "openvino"  # the same int8 .tflite file as litert, run by OpenVINO
 
 
 class LogLevel(str, Enum):

@@ -45,9 +45,14 @@ def ensure_trained(env: str, models_dir: Path = MODELS_DIR) -> Path:
 
 def current(version_dir: Path) -> bool:
     """Whether a published version has what today's readers need: a signature (images take
-    signed versions only) and its bfloat16 accuracy (the tensorflow-bf16 backend's gate)."""
-    return (version_dir / SIGNATURE_FILE).is_file() and (
-        read_metadata(version_dir).saved_model.bf16_accuracy is not None
+    signed versions only) and its bfloat16 and OpenVINO int8 accuracies (the gates of the
+    tensorflow-bf16 and openvino backends)."""
+    if not (version_dir / SIGNATURE_FILE).is_file():
+        return False
+    metadata = read_metadata(version_dir)
+    return (
+        metadata.saved_model.bf16_accuracy is not None
+        and metadata.litert.int8.openvino_accuracy is not None
     )
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from modelartifact import environment_base, model_dir
+from modelartifact import LiteRTVariant, environment_base, model_dir
 from modelartifact.keystore import KeyStore
+from modelartifact.openvino import OpenVINOInt8Model
 from training.config import TrainingConfig
 from training.dataset import Dataset
 from training.evaluate import (
@@ -104,6 +105,15 @@ def litert_variant(path: Path, data: bytes, test: Evaluation) -> dict[str, Any]:
     }
 
 
+def openvino_accuracy(path: Path, variant: dict[str, Any], test: Evaluation) -> float:
+    """The int8 file's test accuracy run by OpenVINO, as the service's openvino backend runs it."""
+    tensors = LiteRTVariant.model_validate(variant)
+    model = OpenVINOInt8Model(
+        path, tensors.input.quantization(), tensors.output.quantization(), threads=1
+    )
+    return accuracy(model.predict(test.images), test.labels)
+
+
 def write_litert_variants(
     staging: Path,
     model: keras.Model,
@@ -127,6 +137,9 @@ def write_litert_variants(
         name: litert_variant(staging / file, data, test) for name, (data, file) in variants.items()
     }
     litert["int8"]["representative_images"] = len(calibration.files)
+    litert["int8"]["openvino_accuracy"] = openvino_accuracy(
+        staging / variants["int8"][1], litert["int8"], test
+    )
     litert["pruned"] |= {"sparsity": sparsity, "gzip_bytes": gzip_size(pruned)}
     return litert
 

@@ -52,6 +52,11 @@ CANDIDATES = (
     ),
     Candidate("litert-int8", "LiteRT int8 (the service's `litert`, model_int8.tflite)", "int8"),
     Candidate(
+        "openvino-tflite-int8",
+        "OpenVINO on model_int8.tflite (the service's `openvino`)",
+        "int8",
+    ),
+    Candidate(
         "onnxruntime-int8",
         "ONNX Runtime int8 (tf2onnx opset 17, quantize_static QDQ per-channel U8S8)",
         "int8",

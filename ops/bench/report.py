@@ -20,6 +20,7 @@ NAMES = {
     Backend.TENSORFLOW: "TF SavedModel",
     Backend.TENSORFLOW_BF16: "TF bfloat16",
     Backend.LITERT: "LiteRT int8",
+    Backend.OPENVINO: "OpenVINO int8",
 }
 DESIGN_INPUT = (224, 224)
 

@@ -40,13 +40,19 @@ ROUNDS = 3
 # GIL-bound at HTTP handling long before the model is busy.
 WORKERS = available_cpus()
 REPORTS = REPO_ROOT / "reports"
-BACKENDS = (Backend.TENSORFLOW, Backend.TENSORFLOW_BF16, Backend.LITERT)
+BACKENDS = (Backend.TENSORFLOW, Backend.TENSORFLOW_BF16, Backend.LITERT, Backend.OPENVINO)
 CANDIDATE_OF = {
     Backend.TENSORFLOW: "tf-float",
     Backend.TENSORFLOW_BF16: "tf-bf16",
     Backend.LITERT: "litert-int8",
+    Backend.OPENVINO: "openvino-tflite-int8",
 }
-PRECISION_OF = {Backend.TENSORFLOW: "fp32", Backend.TENSORFLOW_BF16: "bf16", Backend.LITERT: "int8"}
+PRECISION_OF = {
+    Backend.TENSORFLOW: "fp32",
+    Backend.TENSORFLOW_BF16: "bf16",
+    Backend.LITERT: "int8",
+    Backend.OPENVINO: "int8",
+}
 
 
 def sample_jpeg(size: int = 256) -> bytes:

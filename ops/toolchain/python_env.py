@@ -59,7 +59,7 @@ def write_lock(repo: Path) -> None:
     from imagebuild import wheelhouse
 
     pyproject = repo / "pyproject.toml"
-    extras = "service,litert,training,infra,dev"
+    extras = "service,litert,openvino,training,infra,dev"
     with tempfile.TemporaryDirectory(prefix="lock-") as tmp, step("resolve requirements.lock"):
         scratch = Path(tmp) / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True)

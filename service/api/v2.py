@@ -22,6 +22,7 @@ PLATFORMS = {
     Backend.TENSORFLOW: "tensorflow_savedmodel",
     Backend.TENSORFLOW_BF16: "tensorflow_savedmodel",
     Backend.LITERT: "tensorflow_lite",
+    Backend.OPENVINO: "openvino",  # Triton's name for its OpenVINO backend
 }
 INPUT_DATATYPES = {IMAGES: "BYTES", TENSOR: "FP32"}
 

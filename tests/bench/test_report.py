@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from modelartifact.quantization import Quantization
 from ops.bench.load import LoadResult
 from ops.bench.report import NAMES, Measurements, Round, ServiceRun, write_report
 from ops.bench.run import BACKENDS
@@ -32,9 +33,12 @@ def _measurements(size: int, service_top: float, steady_rate: float) -> Measurem
         size,
         size,
         "model_int8.tflite",
+        int8_input=Quantization(1 / 255, -128),
+        int8_output=Quantization(1 / 256, -128),
         accuracy=0.98,
         bf16_accuracy=0.98,
         int8_accuracy=0.98,
+        openvino_int8_accuracy=0.98,
     )
     measurements = Measurements(
         env="staging", artifact=artifact, seconds=1, load_average=(0, 0, 0), workers=2

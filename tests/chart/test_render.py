@@ -199,7 +199,7 @@ def test_unset_model_version_and_backend_are_left_to_the_image(default_manifests
 def test_every_environment_keeps_the_image_s_own_backend(
     environment: str, rendered_environments: dict[str, Docs]
 ) -> None:
-    # Each image sets its fastest accurate one: tensorflow-bf16 (TF), litert (slim, no TF).
+    # Each image sets its fastest accurate one: tensorflow-bf16 (TF), openvino (slim, no TF).
     assert "MODEL_BACKEND" not in _settings(rendered_environments[environment])
 
 

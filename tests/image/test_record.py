@@ -26,6 +26,7 @@ def test_written_record_reads_back_with_typed_fields(tmp_path: Path) -> None:
         ("", 0.967, "litert"),  # 0.5 point below: still within the tolerance
         ("", 0.96, "tensorflow"),  # 1.2 points below: not as accurate
         ("litert", 0.96, "litert"),
+        ("openvino", 0.96, "litert"),  # the same int8 file as litert, in the slim image
         ("tensorflow", 0.97, "tensorflow"),
         ("tensorflow-bf16", 0.97, "tensorflow"),
     ],
@@ -39,7 +40,7 @@ def test_the_image_to_release_follows_the_backend_and_the_int8_accuracy(
 
 def test_an_unknown_backend_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
     record = load_record(write_image_record(tmp_path))
-    known = "'tensorflow', 'tensorflow-bf16', 'litert'"
+    known = "'tensorflow', 'tensorflow-bf16', 'litert', 'openvino'"
     with pytest.raises(ValueError, match=f"unknown model backend 'onnx'; one of {known}"):
         record.serving("onnx")
 

@@ -65,6 +65,7 @@ def test_values_are_parsed_case_insensitively_where_it_helps() -> None:
         ("tensorflow-bf16", Backend.TENSORFLOW_BF16),
         ("TensorFlow-BF16", Backend.TENSORFLOW_BF16),
         ("litert", Backend.LITERT),
+        ("OpenVINO", Backend.OPENVINO),
     ],
 )
 def test_every_backend_is_accepted_by_name(value: str, backend: Backend) -> None:

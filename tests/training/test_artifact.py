@@ -12,7 +12,8 @@ import tensorflow as tf
 from PIL import Image
 
 from envconfig import REPO_ROOT
-from modelartifact import SIGNATURE_FILE, sha256_file
+from modelartifact import SIGNATURE_FILE, LiteRTVariant, sha256_file
+from modelartifact.openvino import OpenVINOInt8Model
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 
@@ -234,6 +235,28 @@ def test_int8_is_full_integer_and_at_least_3x_smaller(local_model: Path, metadat
     assert size == entry["bytes"]
     assert float32_weight_bytes(local_model) == metadata["saved_model"]["float32_weights_bytes"]
     assert float32_weight_bytes(local_model) / size >= 3
+
+
+def test_openvino_runs_the_int8_file_as_accurately_as_litert(
+    local_model: Path, metadata: dict, held_out: tuple[list[Path], np.ndarray]
+) -> None:
+    entry = metadata["litert"]["int8"]
+    # Training's measurement, repeated: the same file, quantization and test split.
+    classifier = LiteRTClassifier(local_model / entry["file"])
+    tensors = LiteRTVariant.model_validate(entry)
+    openvino = OpenVINOInt8Model(
+        local_model / entry["file"],
+        tensors.input.quantization(),
+        tensors.output.quantization(),
+        threads=1,
+    )
+    files, labels = held_out
+    images = preprocessed(files, 32)
+    probabilities = openvino.predict(images)
+    np.testing.assert_allclose(probabilities, classifier.predict(images), rtol=0, atol=1e-6)
+    measured = float(np.mean(probabilities.argmax(1) == labels))
+    assert entry["openvino_accuracy"] == pytest.approx(measured, abs=1e-9)
+    assert measured == pytest.approx(entry["accuracy"], abs=1e-9)
 
 
 def test_pruned_variant_is_sparse(metadata: dict) -> None:

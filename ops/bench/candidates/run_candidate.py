@@ -1,9 +1,9 @@
 """One inference backend on preprocessed images: build it, score the held-out split, time it.
 
-Runs in whichever virtualenv holds the backend (the project's for TensorFlow and LiteRT, a pinned
-one under ~/.cache/image-classifier/bench-peers/ for ONNX Runtime and OpenVINO), so it imports
-nothing of the project. Inputs are float32 [N, H, W, 3] .npy files the bench wrote with
-training's preprocessing.
+Runs in whichever virtualenv holds the backend (the project's for TensorFlow, LiteRT and OpenVINO
+on the .tflite file, a pinned one under ~/.cache/image-classifier/bench-peers/ for ONNX Runtime
+and for OpenVINO with NNCF), so it imports nothing of the project. Inputs are float32
+[N, H, W, 3] .npy files the bench wrote with training's preprocessing.
 
   build      --model-dir M --calibration C.npy --out DIR   quantize/convert; print the model path
   accuracy   --model PATH --images T.npy --out P.npy         write the probabilities
@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,26 +40,42 @@ def _tensorflow(model: Path, threads: int, bf16: bool) -> Predict:
     return lambda batch: signature(inputs=tf.constant(batch))["probabilities"].numpy()
 
 
+def _int8(interpreter: Any, run: Callable[[np.ndarray], np.ndarray]) -> Predict:
+    """`run` (int8 in, int8 out) behind the .tflite file's (de)quantization."""
+    in_scale, in_zero = interpreter.get_input_details()[0]["quantization"]
+    out_scale, out_zero = interpreter.get_output_details()[0]["quantization"]
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        quantized = np.clip(np.round(batch / in_scale + in_zero), -128, 127).astype(np.int8)
+        return (run(quantized).astype(np.float32) - out_zero) * out_scale
+
+    return predict
+
+
 def _litert(model: Path, threads: int) -> Predict:
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(str(model), num_threads=threads)
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    in_scale, in_zero = source["quantization"]
-    out_scale, out_zero = target["quantization"]
     sizes: list[int] = []
 
-    def predict(batch: np.ndarray) -> np.ndarray:
-        if sizes != [len(batch)]:
-            interpreter.resize_tensor_input(source["index"], [len(batch), *batch.shape[1:]])
+    def run(quantized: np.ndarray) -> np.ndarray:
+        if sizes != [len(quantized)]:
+            interpreter.resize_tensor_input(source["index"], list(quantized.shape))
             interpreter.allocate_tensors()
-            sizes[:] = [len(batch)]
-        quantized = np.clip(np.round(batch / in_scale + in_zero), -128, 127).astype(np.int8)
+            sizes[:] = [len(quantized)]
         interpreter.set_tensor(source["index"], quantized)
         interpreter.invoke()
-        return (interpreter.get_tensor(target["index"]).astype(np.float32) - out_zero) * out_scale
+        return interpreter.get_tensor(target["index"])
 
-    return predict
+    return _int8(interpreter, run)
+
+
+def _openvino_tflite(model: Path, threads: int) -> Predict:
+    from ai_edge_litert.interpreter import Interpreter
+
+    # LiteRT only reads the file's quantization parameters; OpenVINO runs it.
+    return _int8(Interpreter(str(model)), _openvino(model, threads))
 
 
 def _onnxruntime(model: Path, threads: int) -> Predict:
@@ -88,6 +105,8 @@ def load(kind: str, model: Path, threads: int) -> Predict:
         return _tensorflow(model, threads, bf16=kind == "tf-bf16")
     if kind == "litert-int8":
         return _litert(model, threads)
+    if kind == "openvino-tflite-int8":
+        return _openvino_tflite(model, threads)
     if kind == "onnxruntime-int8":
         return _onnxruntime(model, threads)
     if kind == "openvino-int8":
@@ -112,7 +131,7 @@ def build(kind: str, model_dir: Path, calibration: np.ndarray, out: Path) -> Pat
     out.mkdir(parents=True, exist_ok=True)
     if kind in ("tf-float", "tf-bf16"):
         return model_dir
-    if kind == "litert-int8":
+    if kind in ("litert-int8", "openvino-tflite-int8"):
         return model_dir / "model_int8.tflite"
     if kind == "onnxruntime-int8":
         from onnxruntime.quantization import (
