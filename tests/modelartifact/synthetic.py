@@ -6,8 +6,17 @@ from typing import Any
 from modelartifact import ModelMetadata, file_hashes, write_metadata
 
 
-def variant(file: str) -> dict[str, Any]:
-    return {"file": file, "bytes": 1, "accuracy": 0.9, "signature": "serve_tensor"}
+def variant(file: str, int8: bool = False) -> dict[str, Any]:
+    quantization = {"scale": 1 / 255, "zero_point": -128} if int8 else {}
+    dtype = "int8" if int8 else "float32"
+    return {
+        "file": file,
+        "bytes": 1,
+        "accuracy": 0.9,
+        "signature": "serve_tensor",
+        "input": {"name": "images", "dtype": dtype, "shape": [None, 8, 8, 3], **quantization},
+        "output": {"name": "probabilities", "dtype": dtype, "shape": [None, 2], **quantization},
+    }
 
 
 def write_files(directory: Path) -> None:
@@ -34,7 +43,7 @@ def facts() -> dict[str, Any]:
         },
         "litert": {
             "float16": variant("model_float16.tflite"),
-            "int8": variant("model_int8.tflite"),
+            "int8": variant("model_int8.tflite", int8=True) | {"openvino_accuracy": 0.9},
             "pruned": variant("model_float16.tflite"),
         },
         "dataset": {},
