@@ -3,8 +3,10 @@ servers (the tests of what only a server process shows), each made once per sess
 
 import contextlib
 import io
+import json
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from envconfig import REPO_ROOT
+from modelartifact import METADATA_FILE, SIGNATURE_FILE
 from ops.bench.metrics_text import sample
 from ops.bench.server import Server, start_server
 from service.app import create_app, runtime_of
@@ -56,6 +59,24 @@ def wait_until_every_worker_is_ready(server: Server, metrics_url: str | None = N
     while workers_with_a_model(server, metrics_url) < len(server.worker_pids()):
         assert time.monotonic() < deadline, f"not every worker ready:\n{server.tail()}"
         time.sleep(0.05)
+
+
+def unsigned_copy(local_model: Path, base: Path, change: Callable[[dict], None]) -> Path:
+    """MODEL_BASE_PATH holding the local model, unsigned, its metadata edited by `change`."""
+    version = base / "image-classifier" / local_model.name
+    shutil.copytree(local_model, version)
+    (version / SIGNATURE_FILE).unlink()
+    metadata = json.loads((version / METADATA_FILE).read_text())
+    change(metadata)
+    (version / METADATA_FILE).write_text(json.dumps(metadata))
+    return base
+
+
+def load_error(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one error the app's JSON log holds: why its model did not load."""
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [message] = [r["message"] for r in records if r["level"] == "error"]
+    return str(message)
 
 
 def settled_app(settings: Settings) -> Flask:

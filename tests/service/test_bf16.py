@@ -7,17 +7,22 @@ the in-process apps below are refused before the switch, or run on a CPU made to
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from modelartifact import METADATA_FILE, SIGNATURE_FILE
 from service.app import runtime_of
 from service.cpu import bf16_flags
 from service.settings import Backend, Settings
-from tests.service.conftest import Reference, ready_app, served, settled_app
+from tests.service.conftest import (
+    Reference,
+    load_error,
+    ready_app,
+    served,
+    settled_app,
+    unsigned_copy,
+)
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
 PREDICT = "/v1/models/image-classifier:predict"
@@ -28,19 +33,17 @@ def instances(images: list[bytes]) -> dict[str, list[dict[str, str]]]:
     return {"instances": [{"b64": base64.b64encode(image).decode()} for image in images]}
 
 
-def unsigned_copy(local_model: Path, base: Path, drop: float | None) -> Path:
-    """MODEL_BASE_PATH holding the local model, unsigned, whose metadata records a bfloat16
-    accuracy `drop` below the float one (None: records none, as versions before it did)."""
-    version = base / "image-classifier" / local_model.name
-    shutil.copytree(local_model, version)
-    (version / SIGNATURE_FILE).unlink()
-    metadata = json.loads((version / METADATA_FILE).read_text())
-    saved_model = metadata["saved_model"]
-    del saved_model["bf16_accuracy"]
-    if drop is not None:
-        saved_model["bf16_accuracy"] = saved_model["accuracy"] - drop
-    (version / METADATA_FILE).write_text(json.dumps(metadata))
-    return base
+def with_bf16(local_model: Path, base: Path, drop: float | None) -> Path:
+    """The local model, unsigned, recording a bfloat16 accuracy `drop` below the float one
+    (None: records none, as versions before it did)."""
+
+    def record(metadata: dict) -> None:
+        saved_model = metadata["saved_model"]
+        del saved_model["bf16_accuracy"]
+        if drop is not None:
+            saved_model["bf16_accuracy"] = saved_model["accuracy"] - drop
+
+    return unsigned_copy(local_model, base, record)
 
 
 def test_bf16_answers_the_float_top_class_for_every_digit(
@@ -78,15 +81,14 @@ def test_bf16_refuses_a_version_without_its_accuracy_or_too_far_below_float(
     drop: float | None,
     cause: str,
 ) -> None:
-    base = unsigned_copy(local_model, tmp_path, drop)
+    base = with_bf16(local_model, tmp_path, drop)
     app = settled_app(Settings(model_base_path=base, model_backend=Backend.TENSORFLOW_BF16))
     assert not runtime_of(app).ready
     assert app.test_client().get("/v2/health/ready").get_json() == {
         "ready": False,
         "state": "FAILED",
     }
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    [line] = [r["message"] for r in records if r["level"] == "error"]
+    line = load_error(capsys)
     assert line.startswith(
         "model not loaded, service stays not ready: BackendRefused: MODEL_BACKEND=tensorflow-bf16: "
         f"model 'image-classifier' version {local_model.name} "
@@ -99,7 +101,7 @@ def test_bf16_refuses_a_version_without_its_accuracy_or_too_far_below_float(
 def test_a_version_without_bf16_accuracy_still_loads_with_the_other_backends(
     local_model: Path, tmp_path: Path, backend: Backend
 ) -> None:
-    base = unsigned_copy(local_model, tmp_path, None)
+    base = with_bf16(local_model, tmp_path, None)
     assert runtime_of(ready_app(Settings(model_base_path=base, model_backend=backend))).ready
 
 
@@ -112,7 +114,7 @@ def test_within_half_a_point_it_loads_and_a_cpu_without_bf16_gets_float32(
     reference: Reference,
 ) -> None:
     monkeypatch.setattr("service.backends.bf16_flags", list)  # no native bfloat16 flag
-    base = unsigned_copy(local_model, tmp_path, 0.004)
+    base = with_bf16(local_model, tmp_path, 0.004)
     app = ready_app(Settings(model_base_path=base, model_backend=Backend.TENSORFLOW_BF16))
     images = list(digit_images.values())
     answer = app.test_client().post(PREDICT, json=instances(images))

@@ -1,17 +1,14 @@
 """The openvino backend: the int8 LiteRT file run by OpenVINO gives LiteRT's answers, and a
 version whose OpenVINO accuracy training did not record (or recorded too low) is refused."""
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from modelartifact import METADATA_FILE, SIGNATURE_FILE
 from service.app import runtime_of
 from service.settings import Backend, Settings
-from tests.service.conftest import ready_app, settled_app
+from tests.service.conftest import load_error, ready_app, settled_app, unsigned_copy
 from tests.service.test_bf16 import PREDICT, instances
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
@@ -42,19 +39,17 @@ def test_its_platform_and_metrics_name_openvino(model_base: Path) -> None:
     assert 'backend="openvino"' in client.get("/metrics").text
 
 
-def _copy_recording(local_model: Path, base: Path, drop: float | None) -> Path:
-    """MODEL_BASE_PATH holding the local model, unsigned, recording an OpenVINO accuracy `drop`
-    below float32's (None: none, as versions before it did)."""
-    version = base / "image-classifier" / local_model.name
-    shutil.copytree(local_model, version)
-    (version / SIGNATURE_FILE).unlink()
-    metadata = json.loads((version / METADATA_FILE).read_text())
-    int8 = metadata["litert"]["int8"]
-    del int8["openvino_accuracy"]
-    if drop is not None:
-        int8["openvino_accuracy"] = metadata["saved_model"]["accuracy"] - drop
-    (version / METADATA_FILE).write_text(json.dumps(metadata))
-    return base
+def with_openvino(local_model: Path, base: Path, drop: float | None) -> Path:
+    """The local model, unsigned, recording an OpenVINO accuracy `drop` below float32's
+    (None: none, as versions before it did)."""
+
+    def record(metadata: dict) -> None:
+        int8 = metadata["litert"]["int8"]
+        del int8["openvino_accuracy"]
+        if drop is not None:
+            int8["openvino_accuracy"] = metadata["saved_model"]["accuracy"] - drop
+
+    return unsigned_copy(local_model, base, record)
 
 
 @pytest.mark.parametrize(
@@ -71,11 +66,10 @@ def test_a_version_without_its_openvino_accuracy_or_too_far_below_float_is_refus
     drop: float | None,
     cause: str,
 ) -> None:
-    base = _copy_recording(local_model, tmp_path, drop)
+    base = with_openvino(local_model, tmp_path, drop)
     app = settled_app(Settings(model_base_path=base, model_backend=Backend.OPENVINO))
     assert not runtime_of(app).ready
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    [line] = [r["message"] for r in records if r["level"] == "error"]
+    line = load_error(capsys)
     assert line.startswith("model not loaded, service stays not ready: BackendRefused: ")
     assert cause in line
     assert line.endswith("retrain the model (`make train`) or set MODEL_BACKEND=litert")
