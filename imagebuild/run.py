@@ -170,8 +170,14 @@ def wait_until_ready(container: RunningContainer, probe: Probe, timeout: float =
         if state.strip() != "running":
             break
         time.sleep(1)
-    logs = podman(["logs", "--tail", "40", container.container_id])
-    raise TimeoutError(f"{container.url}{probe.path} never answered 2xx; container logs:\n{logs}")
+    raise TimeoutError(
+        f"{container.url}{probe.path} never answered 2xx; container logs:\n{logs(container)}"
+    )
+
+
+def logs(container: RunningContainer, tail: int = 40) -> str:
+    """The container's last `tail` lines of stdout and stderr."""
+    return podman(["logs", "--tail", str(tail), container.container_id])
 
 
 def _environment(spec: dict[str, Any], manifests: list[dict[str, Any]]) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """The built images, run as they are: user, files, no build tools, read-only root, serving."""
 
+import dataclasses
 import json
+import os
+import time
 import zlib
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from imagebuild.podman import podman
 from imagebuild.record import ImageInfo, ImageRecord
 from modelartifact import METADATA_FILE, SIGNATURE_FILE, encryption, sha256_file
 from tests.image.client import accuracy, listening_ports, top_label
-from tests.image.conftest import Digits
+from tests.image.conftest import Digits, as_built
 
 pytestmark = pytest.mark.image
 
@@ -127,6 +130,25 @@ def test_its_own_backend_is_the_fastest_accurate_one_it_runs(
     environ = host.run("cat /proc/1/environ").stdout.split("\0")
     expected = {"tensorflow": "tensorflow-bf16", "litert": "openvino"}[image.backend]
     assert f"MODEL_BACKEND={expected}" in environ
+
+
+def test_the_tensorflow_image_refuses_openvino_and_stays_not_ready(
+    image_record: ImageRecord,
+) -> None:
+    built = as_built(image_record.image)
+    settings = dataclasses.replace(built, env={**built.env, "MODEL_BACKEND": "openvino"})
+    name = f"test-image-refuses-openvino-{os.getpid()}"
+    with run.running(image_record.image.image_id, settings, name=name) as container:
+        deadline = time.monotonic() + 120
+        while "model not loaded" not in (logs := run.logs(container)):
+            assert time.monotonic() < deadline, f"no load error logged; logs:\n{logs}"
+            time.sleep(1)
+        assert (
+            "BackendRefused: MODEL_BACKEND=openvino: OpenVINO is not installed in this image; "
+            "the slim image has it"
+        ) in logs
+        ready = requests.get(f"{container.url}/v2/health/ready", timeout=5)
+        assert ready.status_code == 503
 
 
 def test_a_digit_gets_its_class(served: run.RunningContainer, digits: Digits) -> None:
