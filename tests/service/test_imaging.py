@@ -10,7 +10,14 @@ pytestmark = pytest.mark.service
 
 
 @pytest.mark.parametrize(
-    ("source", "target"), [((256, 256), (224, 224)), ((8, 8), (32, 32)), ((97, 301), (224, 64))]
+    ("source", "target"),
+    [
+        ((256, 256), (224, 224)),
+        ((8, 8), (32, 32)),
+        ((97, 301), (224, 64)),
+        ((1, 1), (224, 224)),
+        ((1203, 641), (224, 224)),
+    ],
 )
 def test_resize_matches_tensorflow_bilinear(
     source: tuple[int, int], target: tuple[int, int]
