@@ -156,6 +156,7 @@ def document() -> dict[str, Any]:
                     "content": {
                         "image/jpeg": _IMAGE,
                         "image/png": _IMAGE,
+                        "application/octet-stream": _IMAGE,
                         "multipart/form-data": {
                             "schema": {"type": "object", "properties": {"image": _IMAGE["schema"]}}
                         },

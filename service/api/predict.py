@@ -10,10 +10,13 @@ from service.inference import classify_images
 
 bp = Blueprint("predict", __name__)
 DEFAULT_TOP_K = 5
+# A raw body may also be declared as just bytes, or not at all (what `requests.post(url,
+# data=...)` sends): whatever the declaration, the bytes must decode as JPEG or PNG.
+RAW_IMAGE_TYPES = ("image/jpeg", "image/png", "application/octet-stream")
 
 
 def _image_bytes() -> bytes:
-    media = require_content_type("image/jpeg", "image/png", "multipart/form-data")
+    media = require_content_type(*RAW_IMAGE_TYPES, "multipart/form-data", missing_ok=True)
     if media != "multipart/form-data":
         return reading_body(lambda: request.get_data(cache=False))
     # Every file part, not one per field name: two `image` parts are an error, not one image.

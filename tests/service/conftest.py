@@ -26,6 +26,7 @@ from service.settings import Settings
 DIGITS = REPO_ROOT / "data" / "digits"
 TOKEN = "s3cret-token-0123456789abcdef-0123456789"
 READY_TIMEOUT = 60
+PNG = {"Content-Type": "image/png"}
 
 
 @pytest.fixture(scope="session")

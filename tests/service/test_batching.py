@@ -10,10 +10,9 @@ from werkzeug.test import TestResponse
 
 from ops.bench.metrics_text import sample
 from service.settings import Backend, Settings
-from tests.service.conftest import ready_app
+from tests.service.conftest import PNG, ready_app
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
-PNG = {"Content-Type": "image/png"}
 
 
 def test_concurrent_burst_is_batched_and_visible_in_metrics(

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 import tritonclient.http as triton
 from flask.testing import FlaskClient
 
 from ops.bench.server import Server
 from service.imaging import preprocess
 from service.settings import Backend, Settings
-from tests.service.conftest import Reference, ready_app
+from tests.service.conftest import PNG, Reference, ready_app
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
 MODEL = "image-classifier"
@@ -192,6 +193,22 @@ def test_predict_raw_and_multipart_give_top_k(
         len(upload.get_json()["predictions"]) == 5
         and upload.get_json()["predictions"][0]["label"] == "7"
     )
+
+
+def test_predict_takes_raw_bytes_declared_as_bytes_or_undeclared(
+    tf_server: Server, digit_images: dict[str, bytes]
+) -> None:
+    # What standard clients send by default: requests.post(url, data=...) names no type.
+    url = tf_server.url + "/predict"
+    declared = requests.post(url, data=digit_images["2"], headers=PNG, timeout=30)
+    assert declared.status_code == 200, declared.text
+    for headers in ({"Content-Type": "application/octet-stream"}, {}):
+        answer = requests.post(url, data=digit_images["2"], headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == declared.json()
+    # Only the decoders decide what an image is: other bytes stay a JSON 400.
+    text = requests.post(url, data=b"GIF89a" + b"\0" * 64, timeout=30)
+    assert text.status_code == 400 and "JPEG or PNG" in text.json()["error"]
 
 
 def test_litert_backend_agrees_with_the_float_model(

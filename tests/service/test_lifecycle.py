@@ -17,10 +17,9 @@ import requests
 from envconfig import REPO_ROOT
 from ops.bench.server import Server, free_port, start_server
 from service.settings import Backend, Settings
-from tests.service.conftest import served, settled_app, wait_until_every_worker_is_ready
+from tests.service.conftest import PNG, served, settled_app, wait_until_every_worker_is_ready
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
-PNG = {"Content-Type": "image/png"}
 
 
 def cpu_seconds(pid: int) -> float:

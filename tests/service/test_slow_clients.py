@@ -18,14 +18,13 @@ from ops.bench.hostile import (
     worst_liveness_seconds,
 )
 from ops.bench.server import Server
-from tests.service.conftest import served
+from tests.service.conftest import PNG, served
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
 THREADS = 2  # few request threads: two blocked ones would starve the worker
 SLOW_CLIENTS = 24
 HEADER_TIMEOUT = 2
 BODY_TIMEOUT = 3
-PNG = {"Content-Type": "image/png"}
 
 
 # Two workers balance new connections between them (service/worker.py): slow clients must not
@@ -108,7 +107,9 @@ def test_requests_keep_working_on_a_kept_alive_connection(
 ) -> None:
     with requests.Session() as session:
         # An unread body (refused at once) must not be taken for the next request.
-        refused = session.post(server.url + "/predict", data=b"x" * 5000)
+        refused = session.post(
+            server.url + "/predict", data=b"x" * 5000, headers={"Content-Type": "text/plain"}
+        )
         assert refused.status_code == 415
         for _ in range(3):
             response = session.post(server.url + "/predict", data=digit_images["5"], headers=PNG)
