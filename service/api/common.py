@@ -7,7 +7,7 @@ from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected
 
 from service.auth import authorize_model
-from service.errors import ApiError
+from service.errors import ApiError, shown
 from service.model_store import ModelArtifact
 from service.observability import label_model
 from service.runtime import ModelRuntime
@@ -33,7 +33,12 @@ def resolve_model(name: str, version: str | None = None) -> ModelArtifact:
 
 
 def require_content_type(*allowed: str, missing_ok: bool = False) -> str:
-    """The request's media type if it is one of `allowed`, else 415."""
+    """The request's media type if it is one of `allowed`, else 415; a compressed body (any
+    Content-Encoding but identity) is a 415 too, on every endpoint that takes one."""
+    if request.content_encoding not in (None, "", "identity"):
+        raise ApiError(
+            415, f"unsupported Content-Encoding {shown(request.content_encoding)}: send identity"
+        )
     media = request.mimetype
     if media in allowed or (missing_ok and not media):
         return media

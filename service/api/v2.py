@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from service.admission import deadline
 from service.api.common import body_within, require_content_type, resolve_model, runtime
-from service.errors import ApiError, shown
+from service.errors import ApiError
 from service.inference import check_count, classify_images, classify_tensor, tensor_rows
 from service.model_store import ModelArtifact
 from service.settings import Backend
@@ -69,10 +69,6 @@ def infer(name: str, version: str | None = None) -> Response:
     artifact = resolve_model(name, version)
     settings = runtime().settings
     require_content_type("application/json", "application/octet-stream", missing_ok=True)
-    if request.content_encoding not in (None, "", "identity"):
-        raise ApiError(
-            415, f"unsupported Content-Encoding {shown(request.content_encoding)}: send identity"
-        )
     header_length = request.headers.get(HEADER_LENGTH)
     if header_length is None:  # all JSON
         body = body_within(settings.max_json_bytes, "JSON body")
