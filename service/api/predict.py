@@ -10,9 +10,15 @@ from service.inference import classify_images
 
 bp = Blueprint("predict", __name__)
 DEFAULT_TOP_K = 5
-# A raw body may also be declared as just bytes, or not at all (what `requests.post(url,
-# data=...)` sends): whatever the declaration, the bytes must decode as JPEG or PNG.
-RAW_IMAGE_TYPES = ("image/jpeg", "image/png", "application/octet-stream")
+# A raw body may also be declared as just bytes, or as what standard clients send by default
+# (`curl --data-binary` and urllib: form-urlencoded; `requests.post(url, data=...)`: nothing):
+# whatever the declaration, the bytes must decode as JPEG or PNG.
+RAW_IMAGE_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+)
 
 
 def _image_bytes() -> bytes:

@@ -4,6 +4,7 @@ Triton client and the access log over real HTTP under gunicorn."""
 import base64
 import io
 import json
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -198,11 +199,15 @@ def test_predict_raw_and_multipart_give_top_k(
 def test_predict_takes_raw_bytes_declared_as_bytes_or_undeclared(
     tf_server: Server, digit_images: dict[str, bytes]
 ) -> None:
-    # What standard clients send by default: requests.post(url, data=...) names no type.
     url = tf_server.url + "/predict"
     declared = requests.post(url, data=digit_images["2"], headers=PNG, timeout=30)
     assert declared.status_code == 200, declared.text
-    for headers in ({"Content-Type": "application/octet-stream"}, {}):
+    # What standard clients send by default: requests names no type; urllib (and curl
+    # --data-binary) say form-urlencoded.
+    with urllib.request.urlopen(url, data=digit_images["2"], timeout=30) as answer:
+        assert json.load(answer) == declared.json()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for headers in ({"Content-Type": "application/octet-stream"}, form, {}):
         answer = requests.post(url, data=digit_images["2"], headers=headers, timeout=30)
         assert answer.status_code == 200, answer.text
         assert answer.json() == declared.json()
