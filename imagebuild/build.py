@@ -1,4 +1,5 @@
-"""Build an environment's two images (TensorFlow, and slim int8 with LiteRT and OpenVINO), save them, record them.
+"""Build an environment's two images (TensorFlow, and slim int8 with LiteRT and OpenVINO),
+save them, record them.
 
 The build is skipped when the record's inputs hash matches and its images are still in
 podman's storage; otherwise podman builds the model's and the service's layers on the

@@ -81,5 +81,7 @@ class Arrival:
 
     @property
     def probe(self) -> bool:
-        """A health probe: the loop answers it itself, so it never queues behind requests."""
-        return self.data.lstrip(b"\r\n").startswith(PROBE_PREFIX)
+        """A health probe with nothing pipelined behind it: the loop answers it itself, so it
+        never queues behind requests (what follows a probe goes to a request thread)."""
+        alone = len(self.data) == self.head_length
+        return alone and self.data.lstrip(b"\r\n").startswith(PROBE_PREFIX)
