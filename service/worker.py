@@ -28,8 +28,9 @@ stop the oldest worker (SIGTTOU), which is the recycled one.
 Pipelining. An HTTP/1.1 client may send its next requests without waiting for the answers.
 Their bytes then arrive with the first request's and sit in gunicorn's parser, not the socket,
 so the loop never sees them: plain gthread answered the first and dropped the rest until the
-keep-alive timeout. Here the request's thread runs each pipelined request that is whole, in
-order; a partial one goes back to the loop, which reads the rest after the bytes it has.
+keep-alive timeout. Here each pipelined request that is whole queues for a thread when the one
+before it is answered, so they run in order and one client's pipeline holds no thread for long;
+a partial one goes back to the loop, which reads the rest after the bytes it has.
 
 Leaving. A worker that stops (SIGTERM, or recycled) serves the requests its kept-alive
 connections send during LINGER_SECONDS, answering them with `Connection: close`, instead of
@@ -343,26 +344,8 @@ class BalancedThreadWorker(ThreadWorker):
         self._wrap_future(self.tpool.submit(self.handle, conn), conn)
 
     def handle(self, conn: TConn) -> tuple[bool, TConn]:
-        """Run a request (in a pool thread, or the loop for probes), then each whole request
-        the client pipelined behind it."""
-        keepalive, conn = self._handle_one(conn)
-        while keepalive and self._pipelined_request_is_whole(conn):
-            conn.arrived = time.monotonic()
-            conn.deadline = conn.arrived + self._body_timeout
-            keepalive, conn = self._handle_one(conn)
-        return keepalive, conn
-
-    def _pipelined_request_is_whole(self, conn: TConn) -> bool:
-        buffered = conn.parser.unreader.buf.getvalue()
-        if not buffered:
-            return False
-        arrival = Arrival(self._max_body)
-        arrival.feed(buffered)
-        return arrival.whole
-
-    def _handle_one(self, conn: TConn) -> tuple[bool, TConn]:
-        """Run one request; read what the app left of its body, so that what follows in the
-        connection is the next request's bytes."""
+        """Run one request (in a pool thread, or the loop for probes); read what the app left
+        of its body, so that what follows in the connection is the next request's bytes."""
         note_arrival(conn.arrived)
         keepalive, conn = super().handle(conn)
         if keepalive and conn.timed_out:
@@ -387,7 +370,12 @@ class BalancedThreadWorker(ThreadWorker):
             keepalive = not fs.cancelled() and fs.result()[0]
         except Exception:  # the request failed past the point of answering: close
             keepalive = False
-        if keepalive:
+        if keepalive and self._pipelined_request_is_whole(conn):
+            # It queues for a thread like any new request, so a client's pipeline holds none.
+            conn.arrived = time.monotonic()
+            conn.deadline = conn.arrived + self._body_timeout
+            self.enqueue_req(conn)
+        elif keepalive:
             conn.sock.setblocking(False)
             conn.set_timeout()
             with self._lock:
@@ -400,6 +388,14 @@ class BalancedThreadWorker(ThreadWorker):
                 self.nr_conns -= 1
             conn.close()
         self._resume()
+
+    def _pipelined_request_is_whole(self, conn: TConn) -> bool:
+        buffered = conn.parser.unreader.buf.getvalue()
+        if not buffered:
+            return False
+        arrival = Arrival(self._max_body)
+        arrival.feed(buffered)
+        return arrival.whole
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         """Malformed HTTP is a 400 (431 for huge headers) with a JSON body; the rest a 500."""
