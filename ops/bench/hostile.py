@@ -3,6 +3,7 @@ malformed requests, and how long liveness takes meanwhile. Used by the service a
 """
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -37,6 +38,33 @@ def reply(connection: socket.socket) -> bytes:
     while chunk := connection.recv(65536):
         received += chunk
     return received
+
+
+def raw_predict(image: bytes, close: bool = False) -> bytes:
+    """A raw POST /predict of a PNG, keeping the connection alive unless `close`."""
+    close_header = "Connection: close\r\n" if close else ""
+    head = (
+        f"POST /predict HTTP/1.1\r\nHost: hostile\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {len(image)}\r\n{close_header}\r\n"
+    )
+    return head.encode() + image
+
+
+def pipelined_labels(url: str, first: bytes, second: bytes) -> tuple[list[bytes], list[bytes]]:
+    """Pipeline a probe, a prediction of `first`, model metadata, a probe and a prediction of
+    `second` (closing) on one connection: the answers' status codes and top labels, in order."""
+    live = b"GET /v2/health/live HTTP/1.1\r\nHost: hostile\r\n\r\n"
+    metadata = b"GET /v2/models/image-classifier HTTP/1.1\r\nHost: hostile\r\n\r\n"
+    answer = answer_to(
+        url, live + raw_predict(first) + metadata + live + raw_predict(second, close=True)
+    )
+    statuses = re.findall(rb"^HTTP/1.1 (\d{3})", answer, re.M)
+    return statuses, top_labels(answer)
+
+
+def top_labels(answers: bytes) -> list[bytes]:
+    """The best label of each /predict answer in raw response bytes, in order."""
+    return re.findall(rb'"predictions":\[\{"label":"([^"]*)"', answers)
 
 
 def answer_to(url: str, request: bytes) -> bytes:

@@ -15,11 +15,13 @@ from imagebuild import run
 from ops.bench.hostile import (
     MALFORMED_HTTP,
     answer_to,
+    pipelined_labels,
     slow_body,
     slow_headers,
     worst_liveness_seconds,
 )
 from ops.bench.overload import batch_load, closed_loop_rate, open_loop
+from tests.image.client import top_label
 from tests.image.conftest import Digits
 
 # The running pod of test_podspec.py, shared rather than started twice.
@@ -61,6 +63,17 @@ def test_slow_bodies_keep_liveness_under_a_second(
     slow = slow_body(pod.url, SLOW_CLIENTS, a_digit(digits))
     assert_served_meanwhile(pod.url, a_digit(digits))
     slow.close()  # their 408 comes after the 30 s body timeout
+
+
+def test_pipelined_requests_are_all_answered_in_order(
+    pod: run.RunningContainer,  # noqa: F811
+    digits: Digits,
+) -> None:
+    first, second = (next(path for path, label in digits.test if label == d) for d in "38")
+    statuses, labels = pipelined_labels(pod.url, first.read_bytes(), second.read_bytes())
+    assert statuses == [b"200"] * 5
+    # The same answers as when each is sent on its own.
+    assert labels == [top_label(pod.url, first).encode(), top_label(pod.url, second).encode()]
 
 
 @pytest.mark.parametrize("request_bytes", MALFORMED_HTTP.values(), ids=MALFORMED_HTTP.keys())
