@@ -114,13 +114,16 @@ def json_response(status: int, reason: str, message: str) -> bytes:
 REQUEST_TIMEOUT = json_response(408, "Request Timeout", "request not received in time")
 
 
+def _buffered(conn: TConn) -> bytes:
+    """The bytes gunicorn's parser read past the requests it parsed: pipelined ones."""
+    return b"" if conn.parser is None else bytes(conn.parser.unreader.buf.getvalue())
+
+
 def _take_buffered(conn: TConn) -> bytes:
-    """The bytes gunicorn's parser read past the requests it parsed (pipelined ones), removed
-    from it."""
-    if conn.parser is None:
-        return b""
-    buffered: bytes = conn.parser.unreader.buf.getvalue()
-    conn.parser.unreader.buf = io.BytesIO()
+    """_buffered(conn), removed from the parser."""
+    buffered = _buffered(conn)
+    if buffered:
+        conn.parser.unreader.buf = io.BytesIO()
     return buffered
 
 
@@ -390,7 +393,7 @@ class BalancedThreadWorker(ThreadWorker):
         self._resume()
 
     def _pipelined_request_is_whole(self, conn: TConn) -> bool:
-        buffered = conn.parser.unreader.buf.getvalue()
+        buffered = _buffered(conn)
         if not buffered:
             return False
         arrival = Arrival(self._max_body)
