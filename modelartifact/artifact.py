@@ -39,7 +39,6 @@ class ModelArtifact:
     height: int
     width: int
     litert_int8_file: str
-    int8_input: Quantization
     int8_output: Quantization
     # Test accuracy: the SavedModel in float32 and with bfloat16 inference, and the int8 model
     # run by LiteRT and by OpenVINO (None: not measured).
@@ -124,7 +123,6 @@ def load_artifact(
         height=metadata.input.height,
         width=metadata.input.width,
         litert_int8_file=metadata.litert.int8.file,
-        int8_input=_quantization(metadata.litert.int8.input, metadata_path),
         int8_output=_quantization(metadata.litert.int8.output, metadata_path),
         accuracy=metadata.saved_model.accuracy,
         bf16_accuracy=metadata.saved_model.bf16_accuracy,

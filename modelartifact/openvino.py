@@ -6,34 +6,78 @@ on a CPU with VNNI/AMX (OpenVINO runs the convolutions and the dense layers as u
 Training measures the accuracy with this class and the service serves with it, so the two agree.
 """
 
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from modelartifact.quantization import Quantization, dequantize, quantize
+from modelartifact.quantization import Quantization, dequantize
+
+if TYPE_CHECKING:  # imported where used: the TensorFlow image has no OpenVINO
+    import openvino as ov
 
 
 class OpenVINOInt8Model:
     """A compiled int8 .tflite model: float32 images [N, H, W, 3] in [0, 1] -> probabilities."""
 
-    def __init__(
-        self, path: Path, source: Quantization, target: Quantization, threads: int
-    ) -> None:
+    def __init__(self, path: Path, target: Quantization, threads: int) -> None:
         import openvino as ov
 
         core = ov.Core()
         # The file's batch dimension is dynamic: one compiled model serves every batch size.
         compiled = core.compile_model(
-            core.read_model(str(path)),
+            float_input(core.read_model(str(path))),
             "CPU",
             {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"},
         )
         self._request = compiled.create_infer_request()
-        self._source = source
         self._target = target
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """Quantize, infer once for the whole batch, dequantize."""
-        quantized = quantize(images, self._source.scale, self._source.zero_point, np.int8)
-        raw = np.asarray(self._request.infer([quantized])[0])
+        """Infer once for the whole batch (quantized in the graph), dequantize."""
+        raw = np.asarray(self._request.infer([images])[0])
         return dequantize(raw, self._target.scale, self._target.zero_point)
+
+
+def float_input(model: "ov.Model") -> "ov.Model":
+    """`model` (an ov.Model of an int8 .tflite file) taking float32 images instead of int8.
+
+    The frontend reads the int8 input as Parameter -> Transpose (NHWC to NCHW) -> Convert ->
+    FakeQuantize (the 256 integer levels to their real values). This puts one FakeQuantize
+    from that same real range to itself in front of the transpose instead: OpenVINO rounds the
+    float32 images to the 256 levels in one fused pass and hands u8 to the first convolution,
+    as in a graph NNCF writes, about 9 % less time per batch than `quantize()` in front.
+
+    The levels equal `quantize()`'s except at exact half steps, which OpenVINO rounds up and
+    numpy to even: measured on 200 held-out staging images (30.1 M values), none differed.
+    Training measures the accuracy through this class, so its figure is the served one.
+    """
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    (parameter,) = model.get_parameters()
+    if parameter.get_element_type() != ov.Type.i8:
+        raise ValueError(f"expected an int8 input, the file has {parameter.get_element_type()}")
+    transpose = _only_consumer(parameter.output(0), "Transpose")
+    to_real = _only_consumer(
+        _only_consumer(transpose.output(0), "Convert").output(0), "FakeQuantize"
+    )
+    low, high = to_real.input_value(3), to_real.input_value(4)
+    if any(math.prod(bound.get_shape()) != 1 for bound in (low, high)):
+        raise ValueError("expected a per-tensor int8 input quantization")
+    images = ops.parameter(parameter.get_partial_shape(), ov.Type.f32, name="images")
+    rounded = ops.fake_quantize(images, low, high, low, high, to_real.get_levels())
+    nchw = ops.transpose(rounded, transpose.input_value(1))
+    for consumer in list(to_real.output(0).get_target_inputs()):
+        consumer.replace_source_output(nchw.output(0))
+    return ov.Model(model.get_results(), [images], model.get_friendly_name())
+
+
+def _only_consumer(output: "ov.Output", kind: str) -> "ov.Node":
+    """The one node reading `output`, which must be a `kind` op (the frontend's int8 input)."""
+    consumers = [target.get_node() for target in output.get_target_inputs()]
+    if len(consumers) != 1 or consumers[0].get_type_name() != kind:
+        found = [node.get_type_name() for node in consumers]
+        raise ValueError(f"unexpected int8 input graph: expected one {kind}, found {found}")
+    return consumers[0]

@@ -177,7 +177,7 @@ class OpenVINOBackend:
                 "the slim image has it"
             )
         path = artifact.path / artifact.litert_int8_file
-        self._model = OpenVINOInt8Model(path, artifact.int8_input, artifact.int8_output, threads)
+        self._model = OpenVINOInt8Model(path, artifact.int8_output, threads)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """One inference for the whole batch."""

@@ -108,9 +108,7 @@ def litert_variant(path: Path, data: bytes, test: Evaluation) -> dict[str, Any]:
 def openvino_accuracy(path: Path, variant: dict[str, Any], test: Evaluation) -> float:
     """The int8 file's test accuracy run by OpenVINO, as the service's openvino backend runs it."""
     tensors = LiteRTVariant.model_validate(variant)
-    model = OpenVINOInt8Model(
-        path, tensors.input.quantization(), tensors.output.quantization(), threads=1
-    )
+    model = OpenVINOInt8Model(path, tensors.output.quantization(), threads=1)
     return accuracy(model.predict(test.images), test.labels)
 
 

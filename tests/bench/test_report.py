@@ -33,7 +33,6 @@ def _measurements(size: int, service_top: float, steady_rate: float) -> Measurem
         size,
         size,
         "model_int8.tflite",
-        int8_input=Quantization(1 / 255, -128),
         int8_output=Quantization(1 / 256, -128),
         accuracy=0.98,
         bf16_accuracy=0.98,

@@ -14,6 +14,7 @@ from PIL import Image
 from envconfig import REPO_ROOT
 from modelartifact import SIGNATURE_FILE, LiteRTVariant, sha256_file
 from modelartifact.openvino import OpenVINOInt8Model
+from modelartifact.quantization import dequantize, quantize
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
 
@@ -245,10 +246,7 @@ def test_openvino_runs_the_int8_file_as_accurately_as_litert(
     classifier = LiteRTClassifier(local_model / entry["file"])
     tensors = LiteRTVariant.model_validate(entry)
     openvino = OpenVINOInt8Model(
-        local_model / entry["file"],
-        tensors.input.quantization(),
-        tensors.output.quantization(),
-        threads=1,
+        local_model / entry["file"], tensors.output.quantization(), threads=1
     )
     files, labels = held_out
     images = preprocessed(files, 32)
@@ -257,6 +255,32 @@ def test_openvino_runs_the_int8_file_as_accurately_as_litert(
     measured = float(np.mean(probabilities.argmax(1) == labels))
     assert entry["openvino_accuracy"] == pytest.approx(measured, abs=1e-9)
     assert measured == pytest.approx(entry["accuracy"], abs=1e-9)
+
+
+def test_openvino_rounds_in_its_graph_exactly_as_quantize_does(
+    local_model: Path, metadata: dict
+) -> None:
+    import openvino as ov
+
+    entry = metadata["litert"]["int8"]
+    tensors = LiteRTVariant.model_validate(entry)
+    source, target = tensors.input.quantization(), tensors.output.quantization()
+    path = local_model / entry["file"]
+    in_graph = OpenVINOInt8Model(path, target, threads=1)
+    # The file's own int8 graph, with the numpy quantization in front.
+    plain = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": 1})
+    shape = (3, metadata["input"]["height"], metadata["input"]["width"], 3)
+    rng = np.random.default_rng(11)
+    # Images, and values far outside [0, 1] that clip. Not exact half steps between levels:
+    # OpenVINO rounds those up, numpy to even (see float_input).
+    for images in (
+        rng.random(shape, dtype=np.float32),
+        rng.normal(0.5, 2.0, size=shape).astype(np.float32),
+    ):
+        quantized = quantize(images, source.scale, source.zero_point, np.int8)
+        raw = plain.create_infer_request().infer([quantized])[0]
+        expected = dequantize(raw, target.scale, target.zero_point)
+        np.testing.assert_array_equal(in_graph.predict(images), expected)
 
 
 def test_pruned_variant_is_sparse(metadata: dict) -> None:

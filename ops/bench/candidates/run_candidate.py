@@ -1,9 +1,10 @@
 """One inference backend on preprocessed images: build it, score the held-out split, time it.
 
-Runs in whichever virtualenv holds the backend (the project's for TensorFlow, LiteRT and OpenVINO
-on the .tflite file, a pinned one under ~/.cache/image-classifier/bench-peers/ for ONNX Runtime
-and for OpenVINO with NNCF), so it imports nothing of the project. Inputs are float32
-[N, H, W, 3] .npy files the bench wrote with training's preprocessing.
+Runs in whichever virtualenv holds the backend: the project's for TensorFlow, LiteRT and OpenVINO
+on the .tflite file, whose int8 candidates run the service's own (de)quantization and OpenVINO
+model class; a pinned one under ~/.cache/image-classifier/bench-peers/ for ONNX Runtime and for
+OpenVINO with NNCF, which imports nothing of the project. Inputs are float32 [N, H, W, 3] .npy
+files the bench wrote with training's preprocessing.
 
   build      --model-dir M --calibration C.npy --out DIR   quantize/convert; print the model path
   accuracy   --model PATH --images T.npy --out P.npy         write the probabilities
@@ -18,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -40,42 +40,46 @@ def _tensorflow(model: Path, threads: int, bf16: bool) -> Predict:
     return lambda batch: signature(inputs=tf.constant(batch))["probabilities"].numpy()
 
 
-def _int8(interpreter: Any, run: Callable[[np.ndarray], np.ndarray]) -> Predict:
-    """`run` (int8 in, int8 out) behind the .tflite file's (de)quantization."""
-    in_scale, in_zero = interpreter.get_input_details()[0]["quantization"]
-    out_scale, out_zero = interpreter.get_output_details()[0]["quantization"]
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        quantized = np.clip(np.round(batch / in_scale + in_zero), -128, 127).astype(np.int8)
-        return (run(quantized).astype(np.float32) - out_zero) * out_scale
-
-    return predict
+def _import_project() -> None:
+    """Make the project importable: this script runs from its own directory."""
+    root = str(Path(__file__).resolve().parents[3])
+    if root not in sys.path:
+        sys.path.insert(0, root)
 
 
 def _litert(model: Path, threads: int) -> Predict:
     from ai_edge_litert.interpreter import Interpreter
 
+    _import_project()
+    from modelartifact.quantization import dequantize, quantize
+
     interpreter = Interpreter(str(model), num_threads=threads)
     source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    (in_scale, in_zero), (out_scale, out_zero) = source["quantization"], target["quantization"]
     sizes: list[int] = []
 
-    def run(quantized: np.ndarray) -> np.ndarray:
-        if sizes != [len(quantized)]:
-            interpreter.resize_tensor_input(source["index"], list(quantized.shape))
+    def predict(batch: np.ndarray) -> np.ndarray:
+        if sizes != [len(batch)]:
+            interpreter.resize_tensor_input(source["index"], list(batch.shape))
             interpreter.allocate_tensors()
-            sizes[:] = [len(quantized)]
-        interpreter.set_tensor(source["index"], quantized)
+            sizes[:] = [len(batch)]
+        interpreter.set_tensor(source["index"], quantize(batch, in_scale, in_zero, np.int8))
         interpreter.invoke()
-        return interpreter.get_tensor(target["index"])
+        return dequantize(interpreter.get_tensor(target["index"]), out_scale, out_zero)
 
-    return _int8(interpreter, run)
+    return predict
 
 
 def _openvino_tflite(model: Path, threads: int) -> Predict:
     from ai_edge_litert.interpreter import Interpreter
 
-    # LiteRT only reads the file's quantization parameters; OpenVINO runs it.
-    return _int8(Interpreter(str(model)), _openvino(model, threads))
+    _import_project()
+    from modelartifact.openvino import OpenVINOInt8Model
+    from modelartifact.quantization import Quantization
+
+    # LiteRT only reads the file's output quantization; OpenVINO runs it, as the service does.
+    output = Interpreter(str(model)).get_output_details()[0]
+    return OpenVINOInt8Model(model, Quantization(*output["quantization"]), threads).predict
 
 
 def _onnxruntime(model: Path, threads: int) -> Predict:
