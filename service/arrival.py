@@ -8,6 +8,7 @@ is in; the thread then reads the body under the connection's deadline.
 """
 
 import re
+import string
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ MAX_HEAD_BYTES = 64 * 1024
 _CONTENT_LENGTH = re.compile(rb"^content-length:[ \t]*([0-9]{1,15})[ \t]*\r?$", re.I | re.M)
 _HOLD_BODY_IN_THREAD = re.compile(rb"^(transfer-encoding|expect):", re.I | re.M)
 PROBE_PREFIX = b"GET /v2/health/"
+# RFC 9110's token characters: what a request's method may be made of.
+TOKEN_BYTES = frozenset((string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~").encode())
+_METHOD_CHECKED_BYTES = 32
 _arrived = threading.local()
 
 
@@ -78,6 +82,14 @@ class Arrival:
     def held_bytes(self) -> int:
         """Body bytes this arrival counts against the worker's budget."""
         return self.body_length or 0
+
+    @property
+    def not_http(self) -> bool:
+        """The bytes so far cannot begin an HTTP/1.x request: the method, up to the first
+        space, has a byte no token has. A TLS handshake sent to this plain-HTTP port, or any
+        binary, is known from its first byte, long before a line end that may never come."""
+        start = bytes(self.data[:_METHOD_CHECKED_BYTES]).lstrip(b"\r\n")
+        return any(byte not in TOKEN_BYTES for byte in start.split(b" ", 1)[0])
 
     @property
     def probe(self) -> bool:

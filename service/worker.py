@@ -112,6 +112,9 @@ def json_response(status: int, reason: str, message: str) -> bytes:
 
 
 REQUEST_TIMEOUT = json_response(408, "Request Timeout", "request not received in time")
+NOT_HTTP = json_response(
+    400, "Bad Request", "malformed HTTP request: not HTTP/1.x (TLS to this plain-HTTP port?)"
+)
 
 
 def _buffered(conn: TConn) -> bytes:
@@ -292,6 +295,10 @@ class BalancedThreadWorker(ThreadWorker):
             return
         had_head = arrival.head_complete
         arrival.feed(chunk)
+        if not had_head and arrival.not_http:
+            self.log.warning("invalid request from %s: not HTTP/1.x", (conn.client or ("",))[0])
+            self._drop(conn, NOT_HTTP)
+            return
         if arrival.head_complete and not had_head:
             self._held += arrival.held_bytes
             conn.deadline = time.monotonic() + self._body_timeout

@@ -5,6 +5,7 @@ malformed requests, and how long liveness takes meanwhile. Used by the service a
 import contextlib
 import re
 import socket
+import ssl
 import threading
 import time
 
@@ -26,10 +27,10 @@ MALFORMED_HTTP = {
 }
 
 
-def connect(url: str) -> socket.socket:
-    """A TCP connection to the server at `url` (http://host:port)."""
+def connect(url: str, timeout: float = 10) -> socket.socket:
+    """A TCP connection to the server at `url` (http://host:port); reads wait `timeout` s."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
-    return socket.create_connection((host, int(port)), timeout=10)
+    return socket.create_connection((host, int(port)), timeout=timeout)
 
 
 def reply(connection: socket.socket) -> bytes:
@@ -67,11 +68,23 @@ def top_labels(answers: bytes) -> list[bytes]:
     return re.findall(rb'"predictions":\[\{"label":"([^"]*)"', answers)
 
 
-def answer_to(url: str, request: bytes) -> bytes:
-    """Send raw request bytes on a new connection; the whole answer."""
-    with connect(url) as connection:
+def answer_to(url: str, request: bytes, timeout: float = 10) -> bytes:
+    """Send raw request bytes on a new connection; the whole answer (TimeoutError if the
+    server stays silent for `timeout` seconds)."""
+    with connect(url, timeout) as connection:
         connection.sendall(request)
         return reply(connection)
+
+
+def tls_client_hello() -> bytes:
+    """What a TLS client sends first: a real ClientHello, from the standard library's client."""
+    outgoing = ssl.MemoryBIO()
+    client = ssl.create_default_context().wrap_bio(
+        ssl.MemoryBIO(), outgoing, server_hostname="localhost"
+    )
+    with contextlib.suppress(ssl.SSLWantReadError):
+        client.do_handshake()
+    return outgoing.read()
 
 
 class Trickle:

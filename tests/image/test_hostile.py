@@ -18,6 +18,7 @@ from ops.bench.hostile import (
     pipelined_labels,
     slow_body,
     slow_headers,
+    tls_client_hello,
     worst_liveness_seconds,
 )
 from ops.bench.overload import batch_load, closed_loop_rate, open_loop
@@ -26,7 +27,12 @@ from tests.image.conftest import Digits
 
 # The running pod of test_podspec.py, shared rather than started twice.
 from tests.image.test_podspec import pod, rendered  # noqa: F401
-from tests.service.hostile_values import check_answer, hostile_documents, server_secrets
+from tests.service.hostile_values import (
+    check_answer,
+    hostile_documents,
+    not_http_starts,
+    server_secrets,
+)
 
 pytestmark = pytest.mark.image
 SLOW_CLIENTS = 24
@@ -84,6 +90,17 @@ def test_malformed_http_is_a_json_client_error(
     answer = answer_to(pod.url, request_bytes)
     assert 400 <= int(answer[9:12]) < 500, answer
     assert b"Content-Type: application/json" in answer, answer
+
+
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(start=not_http_starts())
+def test_tls_and_other_bytes_no_request_can_begin_with_get_a_400_at_once(
+    pod: run.RunningContainer,  # noqa: F811
+    start: bytes,
+) -> None:
+    for data in (tls_client_hello(), start):
+        answer = answer_to(pod.url, data, timeout=HEADER_TIMEOUT / 2)
+        assert answer.startswith(b"HTTP/1.1 400 ") and answer.rstrip().endswith(b"}"), answer
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -10,6 +10,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from service.arrival import TOKEN_BYTES
+
 PREDICT = "/v1/models/image-classifier:predict"
 INFER = "/v2/models/image-classifier/infer"
 # Python's own words, which a client must never see.
@@ -144,3 +146,13 @@ def check_answer(
         error = json.loads(body)["error"]
         assert isinstance(error, str) and not PYTHON_INTERNALS.search(error), f"{error}\n{sent}"
         assert not [secret for secret in secrets if secret in error], f"{error}\n{sent}"
+
+
+@st.composite
+def not_http_starts(draw: st.DrawFn) -> bytes:
+    """The start of a connection that cannot be HTTP/1.x: empty lines, a few token bytes, then
+    a byte no method has (TLS begins with 0x16), then anything; no line end needed."""
+    blank = draw(st.sampled_from([b"", b"\r\n"]))
+    token = draw(st.binary(max_size=8).map(lambda data: bytes(b for b in data if b in TOKEN_BYTES)))
+    outside = draw(st.sampled_from(sorted(set(range(256)) - TOKEN_BYTES - set(b"\r\n "))))
+    return blank + token + bytes([outside]) + draw(st.binary(max_size=64))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
 
 from ops.bench.hostile import (
     MALFORMED_HTTP,
@@ -17,11 +18,13 @@ from ops.bench.hostile import (
     reply,
     slow_body,
     slow_headers,
+    tls_client_hello,
     top_labels,
     worst_liveness_seconds,
 )
 from ops.bench.server import Server
 from tests.service.conftest import PNG, served
+from tests.service.hostile_values import not_http_starts
 
 pytestmark = [pytest.mark.service, pytest.mark.realtime]
 THREADS = 2  # few request threads: two blocked ones would starve the worker
@@ -122,6 +125,29 @@ def test_a_pipelined_request_cut_in_two_is_answered_when_its_rest_arrives(
 def test_malformed_http_is_a_json_client_error(server: Server, request_bytes: bytes) -> None:
     answer = answer_to(server.url, request_bytes)
     assert 400 <= int(answer[9:12]) < 500, answer
+    assert b"Content-Type: application/json" in answer and answer.rstrip().endswith(b"}"), answer
+
+
+def test_a_tls_client_on_the_plain_http_port_fails_at_once(server: Server) -> None:
+    # Refused at its ClientHello, not after the header timeout: the client's TLS layer reads
+    # the JSON 400 as a TLS record and fails, well before its read timeout.
+    assert answer_to(server.url, tls_client_hello(), timeout=HEADER_TIMEOUT / 2).startswith(
+        b"HTTP/1.1 400 "
+    )
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(
+            server.url.replace("http://", "https://") + "/v2/health/live",
+            timeout=HEADER_TIMEOUT / 2,
+        )
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(start=not_http_starts())
+def test_bytes_no_request_can_begin_with_get_a_json_400_at_once(
+    server: Server, start: bytes
+) -> None:
+    answer = answer_to(server.url, start, timeout=HEADER_TIMEOUT / 2)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
     assert b"Content-Type: application/json" in answer and answer.rstrip().endswith(b"}"), answer
 
 
