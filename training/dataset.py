@@ -12,8 +12,8 @@ from training.digits import write_digits
 from training.errors import TrainingError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-# The formats tf.io.decode_image reads; anything else would fail mid-training instead of up front.
-DECODABLE_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
+# The formats input_pipeline.decode reads: anything else would fail mid-training, not up front.
+DECODABLE_FORMATS = ("PNG", "JPEG")
 
 
 @dataclass(frozen=True)
