@@ -47,9 +47,12 @@ class Arrival:
     body_length: int | None = None  # body bytes the loop waits for (0: none or not in the loop)
 
     def feed(self, chunk: bytes) -> None:
-        """Add received bytes."""
+        """Add received bytes. Empty lines before the request line are dropped, as RFC 9112
+        asks (some clients send CRLF after a body): gunicorn would answer them with a 400."""
         self.data += chunk
         if self.head_length is None:
+            while self.data.startswith((b"\r\n", b"\n")):
+                del self.data[: 1 if self.data[0] == ord("\n") else 2]
             end = self.data.find(HEAD_END)
             if end >= 0:
                 self.head_length = end + len(HEAD_END)
@@ -84,16 +87,21 @@ class Arrival:
         return self.body_length or 0
 
     @property
-    def not_http(self) -> bool:
-        """The bytes so far cannot begin an HTTP/1.x request: the method, up to the first
-        space, has a byte no token has. A TLS handshake sent to this plain-HTTP port, or any
-        binary, is known from its first byte, long before a line end that may never come."""
-        start = bytes(self.data[:_METHOD_CHECKED_BYTES]).lstrip(b"\r\n")
-        return any(byte not in TOKEN_BYTES for byte in start.split(b" ", 1)[0])
+    def refusal(self) -> str | None:
+        """Why the bytes so far cannot become an HTTP/1.x request, known before its head is
+        whole (the loop answers at once instead of waiting for a blank line that may never
+        come): a method with a byte no token has (a TLS handshake sent to this plain-HTTP
+        port, or any binary), or lines ended by a bare LF."""
+        method = bytes(self.data[:_METHOD_CHECKED_BYTES]).split(b" ", 1)[0]
+        if method != b"\r" and any(byte not in TOKEN_BYTES for byte in method):
+            return "not HTTP/1.x (TLS to this plain-HTTP port?)"
+        if self.head_length is None and b"\n\n" in self.data:
+            return "lines must end in CRLF, not a bare LF"
+        return None
 
     @property
     def probe(self) -> bool:
         """A health probe with nothing pipelined behind it: the loop answers it itself, so it
         never queues behind requests (what follows a probe goes to a request thread)."""
         alone = len(self.data) == self.head_length
-        return alone and self.data.lstrip(b"\r\n").startswith(PROBE_PREFIX)
+        return alone and self.data.startswith(PROBE_PREFIX)

@@ -112,19 +112,14 @@ def json_response(status: int, reason: str, message: str) -> bytes:
 
 
 REQUEST_TIMEOUT = json_response(408, "Request Timeout", "request not received in time")
-NOT_HTTP = json_response(
-    400, "Bad Request", "malformed HTTP request: not HTTP/1.x (TLS to this plain-HTTP port?)"
-)
-
-
-def _buffered(conn: TConn) -> bytes:
-    """The bytes gunicorn's parser read past the requests it parsed: pipelined ones."""
-    return b"" if conn.parser is None else bytes(conn.parser.unreader.buf.getvalue())
 
 
 def _take_buffered(conn: TConn) -> bytes:
-    """_buffered(conn), removed from the parser."""
-    buffered = _buffered(conn)
+    """The bytes gunicorn's parser read past the requests it parsed (pipelined ones), taken
+    out of it."""
+    if conn.parser is None:
+        return b""
+    buffered = bytes(conn.parser.unreader.buf.getvalue())
     if buffered:
         conn.parser.unreader.buf = io.BytesIO()
     return buffered
@@ -295,9 +290,12 @@ class BalancedThreadWorker(ThreadWorker):
             return
         had_head = arrival.head_complete
         arrival.feed(chunk)
-        if not had_head and arrival.not_http:
-            self.log.warning("invalid request from %s: not HTTP/1.x", (conn.client or ("",))[0])
-            self._drop(conn, NOT_HTTP)
+        refusal = None if had_head else arrival.refusal
+        if refusal is not None:
+            self.log.warning("invalid request from %s: %s", (conn.client or ("",))[0], refusal)
+            self._drop(
+                conn, json_response(400, "Bad Request", f"malformed HTTP request: {refusal}")
+            )
             return
         if arrival.head_complete and not had_head:
             self._held += arrival.held_bytes
@@ -400,11 +398,12 @@ class BalancedThreadWorker(ThreadWorker):
         self._resume()
 
     def _pipelined_request_is_whole(self, conn: TConn) -> bool:
-        buffered = _buffered(conn)
+        buffered = _take_buffered(conn)
         if not buffered:
             return False
         arrival = Arrival(self._max_body)
         arrival.feed(buffered)
+        conn.parser.unreader.unread(bytes(arrival.data))  # without the empty lines before it
         return arrival.whole
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:

@@ -1,6 +1,7 @@
 """Slow, silent and malformed clients against real gunicorn: they cannot starve the request
 threads, liveness answers within a second meanwhile, and each gets a JSON 4xx or is closed."""
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,31 @@ def test_bytes_no_request_can_begin_with_get_a_json_400_at_once(
     answer = answer_to(server.url, start, timeout=HEADER_TIMEOUT / 2)
     assert answer.startswith(b"HTTP/1.1 400 "), answer
     assert b"Content-Type: application/json" in answer and answer.rstrip().endswith(b"}"), answer
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /v2/health/live HTTP/1.1\nHost: x\n\n",
+        b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\n",
+    ],
+    ids=["bare-lf", "last-line-bare-lf"],
+)
+def test_a_head_with_bare_line_feeds_gets_a_json_400_at_once(server: Server, head: bytes) -> None:
+    answer = answer_to(server.url, head, timeout=HEADER_TIMEOUT / 2)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"bare LF" in answer, answer
+
+
+def test_empty_lines_before_a_request_are_ignored(
+    server: Server, digit_images: dict[str, bytes]
+) -> None:
+    live = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    for empty_lines in (b"\r\n", b"\r\n\r\n", b"\n"):
+        assert answer_to(server.url, empty_lines + live).startswith(b"HTTP/1.1 200 ")
+    # Some clients end a body with an extra CRLF, before their next request.
+    answers = answer_to(server.url, raw_predict(digit_images["3"]) + b"\r\n" + live)
+    assert re.findall(rb"^HTTP/1.1 (\d{3})", answers, re.M) == [b"200", b"200"], answers
+    assert top_labels(answers) == [b"3"]
 
 
 def test_requests_keep_working_on_a_kept_alive_connection(
