@@ -11,6 +11,7 @@ from service.api.common import RUNTIME_KEY
 from service.audit import audit_requests
 from service.auth import Authenticator, require_bearer_token
 from service.errors import register_error_handlers
+from service.host import require_host
 from service.logs import configure_logging
 from service.metrics import Metrics
 from service.observability import instrument
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[metrics_api.METRICS_KEY] = metrics
     app.extensions[RUNTIME_KEY] = ModelRuntime(settings, metrics)
     instrument(app, metrics)
+    require_host(app)
     if settings.metrics_port is not None:
         serve_metrics_apart(app, settings.metrics_port)
     admit_in_time(app, settings.request_deadline_ms / 1000)

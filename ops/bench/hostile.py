@@ -11,7 +11,7 @@ import time
 
 import requests
 
-# Requests gunicorn's parser refuses, each for its own reason; the answer must be a JSON 4xx.
+# Malformed requests, each refused for its own reason; the answer must be a JSON 4xx.
 MALFORMED_HTTP = {
     "request-line": b"GARBAGE\r\n\r\n",
     "version": b"GET / HTTP/9.9\r\n\r\n",
@@ -24,6 +24,10 @@ MALFORMED_HTTP = {
         b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"
     ),
     "many-headers": b"GET /v2/health/live HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n",
+    # The service refuses these itself (service/host.py): RFC 9112 requires one valid Host.
+    "no-host": b"GET /v2/health/live HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "two-hosts": b"GET /v2/health/live HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+    "bad-host": b"GET /v2/health/live HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n",
 }
 
 

@@ -177,6 +177,21 @@ def test_empty_lines_before_a_request_are_ignored(
     assert top_labels(answers) == [b"3"]
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /v2/health/live HTTP/1.1\r\nHost: localhost:8080\r\n",
+        b"GET /v2/health/live HTTP/1.1\r\nHost: [::1]:8080\r\n",
+        b"GET /v2/health/live HTTP/1.1\r\nHost: 10.0.0.7\r\n",
+        b"GET /v2/health/live HTTP/1.0\r\n",
+    ],
+    ids=["name-port", "ipv6", "ipv4", "http-1.0-without"],
+)
+def test_valid_hosts_and_http_1_0_without_one_are_served(server: Server, head: bytes) -> None:
+    answer = answer_to(server.url, head + b"Connection: close\r\n\r\n")
+    assert answer.startswith((b"HTTP/1.1 200 ", b"HTTP/1.0 200 ")), answer
+
+
 def test_requests_keep_working_on_a_kept_alive_connection(
     server: Server, digit_images: dict[str, bytes]
 ) -> None:
