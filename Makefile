@@ -16,15 +16,18 @@ export PATH := $(TOOLS_BIN):$(VENV)/bin:$(PATH)
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help setup venv tools system plugins env check-env cluster-up cluster-down \
-        keys train serve image up down test test-fast bench lint lock lock-go
+        native keys train serve image up down test test-fast bench lint lock lock-go
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-setup: venv system tools plugins ## Install everything (idempotent; cached under ~/.cache/image-classifier)
+setup: venv system native tools plugins ## Install everything (idempotent; cached under ~/.cache/image-classifier)
 
 venv: ## Python virtualenv from requirements.lock, linked as .venv
 	@$(BOOT_PYTHON) -m ops.toolchain venv
+
+native: ## The service's native resize kernel, compiled with gcc when out of date
+	@$(BOOT_PYTHON) -m ops.toolchain native
 
 system: ## podman, runc, buildah, skopeo, CNI plugins, iptables from Debian, configured for this host
 	@$(BOOT_PYTHON) -m ops.toolchain system
@@ -53,10 +56,10 @@ keys: check-env ## Make ENV's model signing and data keys (needed once for stagi
 train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|staging|prod)
 	@$(PY) -m training --env $(ENV)
 
-serve: check-env venv ## Serve ENV's latest model on localhost:8080 (trains one first if none)
+serve: check-env venv native ## Serve ENV's latest model on localhost:8080 (trains one first if none)
 	@$(PY) -m ops.deploy.serve --env $(ENV)
 
-image: check-env venv system ## Build ENV's images (TF + slim LiteRT/OpenVINO int8), model baked in; record in build/images/ENV.json
+image: check-env venv system native ## Build ENV's images (TF + slim LiteRT/OpenVINO int8), model baked in; record in build/images/ENV.json
 	@$(PY) -m imagebuild --env $(ENV)
 
 up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (push + release; local: serves 127.0.0.1:8080)

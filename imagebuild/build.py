@@ -43,6 +43,7 @@ from modelartifact import (
 from modelartifact.encryption import data_key_id, encrypt_version
 from modelartifact.keystore import KeyStore
 from ops.toolchain.lockfile import parse_lock
+from ops.toolchain.native import build_native
 from ops.toolchain.progress import say, step
 from service.settings import Backend as ModelBackend
 from training.ensure import MODELS_DIR, latest_trained
@@ -149,6 +150,7 @@ def _build_environment(env: str, *, force: bool) -> ImageRecord:
     artifact = latest_model(env, keys)
     protection = model_keys(keys)
     revision = git_revision()
+    build_native()  # service/ carries its compiled resize kernel into the image
     base_image = base.ensure_base_image()
     wheels = wheelhouse.ensure_wheelhouse()
     base_image_id = inspect_image(base_image, "{{.Id}}")

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from service.resize import resize_bilinear
+
 FORMATS = ("JPEG", "PNG")
 log = logging.getLogger(__name__)
 
@@ -69,52 +71,9 @@ def decode_rgb(image: Image.Image) -> np.ndarray:
         return array
 
 
-def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    # Half-pixel centres without antialiasing, computed in float32 like TF's ResizeBilinear
-    # kernel: the same sampling as tf.image.resize(bilinear), so the service matches the
-    # SavedModel's in-graph preprocessing.
-    scale = np.float32(in_size) / np.float32(out_size)
-    centre = (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
-    floor = np.floor(centre)
-    lower = np.maximum(floor, 0).astype(np.intp)
-    upper = np.minimum(np.ceil(centre), in_size - 1).astype(np.intp)
-    return lower, upper, centre - floor
-
-
-def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize a [H, W, C] array to float32 [height, width, C] with bilinear sampling."""
-    top, bottom, y_lerp = _axis_weights(image.shape[0], height)
-    left, right, x_lerp = _axis_weights(image.shape[1], width)
-    channels = image.shape[2]
-    # Rows flattened to H x (W*C): gathering columns of a 2-D array is several times faster
-    # than fancy indexing the middle axis of a 3-D one.
-    flat = image.reshape(image.shape[0], -1)
-    left_columns = (left[:, None] * channels + np.arange(channels)).ravel()
-    right_columns = (right[:, None] * channels + np.arange(channels)).ravel()
-    x_weights = np.repeat(x_lerp, channels)[None, :]
-
-    def interpolate_rows(rows: np.ndarray) -> np.ndarray:
-        # The same operations in the same order as TF: left + (right - left) * x_lerp.
-        picked = flat[rows]
-        result = picked[:, left_columns].astype(np.float32)
-        step = picked[:, right_columns].astype(np.float32)
-        step -= result
-        step *= x_weights
-        result += step
-        return result
-
-    upper, lower = interpolate_rows(top), interpolate_rows(bottom)
-    lower -= upper
-    lower *= y_lerp[:, None]
-    upper += lower
-    return upper.reshape(height, width, channels)
-
-
 def model_input(image: Image.Image, height: int, width: int) -> np.ndarray:
     """An opened image -> float32 [height, width, 3] in [0, 1], ready for the model."""
-    rows = resize_bilinear(decode_rgb(image), height, width)
-    rows /= np.float32(255.0)
-    return rows
+    return resize_bilinear(decode_rgb(image), height, width, divisor=255.0)
 
 
 def preprocess(data: bytes, height: int, width: int) -> np.ndarray:

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ops.toolchain import gobuild, install, python_env, tools
+from ops.toolchain import gobuild, install, native, python_env, tools
 from ops.toolchain.progress import say
 
 
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     build_tools = commands.add_parser("tools", help="build (or reuse) the Go tools and link them")
     build_tools.add_argument("names", nargs="*", help="only these tools (default: all)")
     commands.add_parser("venv", help="create (or reuse) the pinned Python virtualenv as .venv")
+    commands.add_parser("native", help="compile the service's resize kernel (when out of date)")
     commands.add_parser("lock", help="re-resolve pyproject.toml into requirements.lock")
     commands.add_parser("lock-go", help="re-resolve the generated Go modules into gomod/")
     commands.add_parser("system", help="install podman, runc and friends from Debian")
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             install.install_tools(args.names)
         elif args.command == "venv":
             python_env.ensure_venv(Path.cwd())
+        elif args.command == "native":
+            native.build_native()
         elif args.command == "lock":
             python_env.write_lock(Path.cwd())
         elif args.command == "lock-go":
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             print(install.exports(args.format, args.stack))
         else:
             print(install.bin_dir())
-    except (gobuild.BuildError, install.SetupError) as error:
+    except (gobuild.BuildError, install.SetupError, native.NativeBuildError) as error:
         say(f"error: {error}")
         return 1
     return 0

@@ -23,6 +23,9 @@ DEBIAN_PACKAGES = (
     "slirp4netns",
     "wrk",
     "patch",
+    # The service's native resize kernel (ops/toolchain/native.py).
+    "gcc",
+    "libc6-dev",
     # The local cluster's node: container networking, Service rules, image pushes.
     "containernetworking-plugins",
     "iptables",

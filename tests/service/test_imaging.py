@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from service.imaging import resize_bilinear
+from service.resize import resize_bilinear
 
 pytestmark = pytest.mark.service
 
@@ -27,3 +27,22 @@ def test_resize_matches_tensorflow_bilinear(
     resized = resize_bilinear(image, *target)
     assert resized.shape == (*target, 3) and resized.dtype == np.float32
     np.testing.assert_array_equal(resized, expected)
+
+
+def test_resize_divides_as_the_service_scales_to_unit_range() -> None:
+    image = np.random.default_rng(8).integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    expected = tf.image.resize(image, (224, 224), method="bilinear", antialias=False) / 255.0
+    np.testing.assert_array_equal(resize_bilinear(image, 224, 224, divisor=255.0), expected)
+
+
+def test_resize_reads_a_strided_view_as_its_copy() -> None:
+    image = np.random.default_rng(9).integers(0, 256, (64, 96, 3), dtype=np.uint8)[::2, 1::3]
+    np.testing.assert_array_equal(
+        resize_bilinear(image, 50, 40), resize_bilinear(np.ascontiguousarray(image), 50, 40)
+    )
+
+
+@pytest.mark.parametrize("array", [np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.uint8)])
+def test_resize_refuses_what_the_kernel_cannot_read(array: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        resize_bilinear(array, 2, 2)
