@@ -292,10 +292,7 @@ class BalancedThreadWorker(ThreadWorker):
         arrival.feed(chunk)
         refusal = None if had_head else arrival.refusal
         if refusal is not None:
-            self.log.warning("invalid request from %s: %s", (conn.client or ("",))[0], refusal)
-            self._drop(
-                conn, json_response(400, "Bad Request", f"malformed HTTP request: {refusal}")
-            )
+            self._drop(conn, self._refusal_answer(conn, refusal))
             return
         if arrival.head_complete and not had_head:
             self._held += arrival.held_bytes
@@ -378,7 +375,11 @@ class BalancedThreadWorker(ThreadWorker):
             keepalive = not fs.cancelled() and fs.result()[0]
         except Exception:  # the request failed past the point of answering: close
             keepalive = False
-        if keepalive and self._pipelined_request_is_whole(conn):
+        pipelined = self._pipelined(conn) if keepalive else None
+        refusal = pipelined.refusal if pipelined is not None else None
+        if refusal is not None:  # what follows cannot become a request: answer it at once
+            self._refuse(conn, refusal)
+        elif pipelined is not None and pipelined.whole:
             # It queues for a thread like any new request, so a client's pipeline holds none.
             conn.arrived = time.monotonic()
             conn.deadline = conn.arrived + self._body_timeout
@@ -397,14 +398,27 @@ class BalancedThreadWorker(ThreadWorker):
             conn.close()
         self._resume()
 
-    def _pipelined_request_is_whole(self, conn: TConn) -> bool:
+    def _pipelined(self, conn: TConn) -> Arrival | None:
+        """What the client sent behind its last request, if anything, back in the parser."""
         buffered = _take_buffered(conn)
         if not buffered:
-            return False
+            return None
         arrival = Arrival(self._max_body)
         arrival.feed(buffered)
         conn.parser.unreader.unread(bytes(arrival.data))  # without the empty lines before it
-        return arrival.whole
+        return arrival
+
+    def _refusal_answer(self, conn: TConn, refusal: str) -> bytes:
+        self.log.warning("invalid request from %s: %s", (conn.client or ("",))[0], refusal)
+        return json_response(400, "Bad Request", f"malformed HTTP request: {refusal}")
+
+    def _refuse(self, conn: TConn, refusal: str) -> None:
+        """Answer a connection whose next bytes cannot be HTTP with a JSON 400, and close it."""
+        with contextlib.suppress(OSError):
+            conn.sock.sendall(self._refusal_answer(conn, refusal))
+        with self._lock:
+            self.nr_conns -= 1
+        conn.close()
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         """Malformed HTTP is a 400 (431 for huge headers) with a JSON body; the rest a 500."""

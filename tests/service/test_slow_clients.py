@@ -152,6 +152,17 @@ def test_bytes_no_request_can_begin_with_get_a_json_400_at_once(
     assert b"Content-Type: application/json" in answer and answer.rstrip().endswith(b"}"), answer
 
 
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(start=not_http_starts())
+def test_bytes_no_request_can_begin_with_behind_a_request_get_a_json_400_at_once(
+    server: Server, start: bytes
+) -> None:
+    live = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers = answer_to(server.url, live + start, timeout=HEADER_TIMEOUT / 2)
+    assert re.findall(rb"^HTTP/1.1 (\d{3})", answers, re.M) == [b"200", b"400"], answers
+    assert answers.rstrip().endswith(b"}"), answers
+
+
 @pytest.mark.parametrize(
     "head",
     [
