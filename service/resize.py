@@ -42,16 +42,22 @@ def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, 
     scale = np.float32(in_size) / np.float32(out_size)
     centre = (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5)
     floor = np.floor(centre)
-    lower = np.maximum(floor, 0).astype(np.int64)
-    upper = np.minimum(np.ceil(centre), in_size - 1).astype(np.int64)
+    # TF clamps only the lower index from below and the upper from above; clamping both on both
+    # sides changes no index of a valid size and keeps every read of the kernel in the image.
+    lower = np.clip(floor, 0, in_size - 1).astype(np.int64)
+    upper = np.clip(np.ceil(centre), 0, in_size - 1).astype(np.int64)
     return lower, upper, centre - floor
 
 
 def resize_bilinear(image: np.ndarray, height: int, width: int, divisor: float = 1.0) -> np.ndarray:
     """Resize a uint8 [H, W, C] array to float32 [height, width, C] / divisor, with bilinear
     sampling; the division is TF's float32 division of the resized values."""
-    if image.dtype != np.uint8 or image.ndim != 3:
-        raise ValueError(f"expected a uint8 [H, W, C] array, got {image.dtype} {image.shape}")
+    if image.dtype != np.uint8 or image.ndim != 3 or 0 in image.shape:
+        raise ValueError(
+            f"expected a non-empty uint8 [H, W, C] array, got {image.dtype} {image.shape}"
+        )
+    if height < 1 or width < 1:
+        raise ValueError(f"cannot resize to {height}x{width}")
     image = np.ascontiguousarray(image)
     channels = image.shape[2]
     top, bottom, y_lerp = _axis_weights(image.shape[0], height)
