@@ -15,7 +15,7 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from envconfig import REPO_ROOT
 from imagebuild import base, sbom, wheelhouse
@@ -43,7 +43,7 @@ from modelartifact import (
 from modelartifact.encryption import data_key_id, encrypt_version
 from modelartifact.keystore import KeyStore
 from ops.toolchain.lockfile import parse_lock
-from ops.toolchain.native import build_native
+from ops.toolchain.native import LIBRARY, build_native
 from ops.toolchain.progress import say, step
 from service.settings import Backend as ModelBackend
 from training.ensure import MODELS_DIR, latest_trained
@@ -52,6 +52,7 @@ REPOSITORY = "localhost/image-classifier"
 CONTAINERFILE = REPO_ROOT / "Containerfile"
 CONTAINERIGNORE = REPO_ROOT / ".containerignore"
 # The Python packages the Containerfile copies into /app.
+APP_DIR = PurePosixPath("/app")
 IMAGE_PACKAGES = (REPO_ROOT / "service", REPO_ROOT / "modelartifact")
 INPUTS_DIR = REPO_ROOT / "build" / "image-inputs"
 IMAGES_DIR = REPO_ROOT / "build" / "images"
@@ -313,6 +314,7 @@ def _build_variant(
         revision.created,
         base.base_packages(),
         closure.values(),
+        {in_image(LIBRARY): LIBRARY},
         artifact,
     )
     bom_path = sbom.write_sbom(bom, IMAGES_DIR / f"{env}{archive_suffix}.sbom.cdx.json")
@@ -380,6 +382,11 @@ def _archive_digest(archive: Path) -> str:
             f"{archive}: expected one manifest in index.json, found {len(manifests)}"
         )
     return str(manifests[0]["digest"])
+
+
+def in_image(path: Path) -> str:
+    """Where a file of IMAGE_PACKAGES lands in the image."""
+    return str(APP_DIR / path.relative_to(REPO_ROOT).as_posix())
 
 
 def _file_hash(path: Path) -> str:

@@ -1,5 +1,6 @@
 """A CycloneDX 1.5 SBOM per image: the base's Debian packages, the backend's Python packages
-(with the wheels' sha256 from requirements.lock) and the model version baked in."""
+(with the wheels' sha256 from requirements.lock), the service's compiled resize kernel and the
+model version baked in."""
 
 import json
 import uuid
@@ -43,6 +44,15 @@ def _python(pin: Pin) -> dict[str, Any]:
     }
 
 
+def _file(path: Path, in_image: str) -> dict[str, Any]:
+    return {
+        "type": "file",
+        "bom-ref": f"file:{in_image}",
+        "name": in_image,
+        "hashes": [{"alg": "SHA-256", "content": sha256_file(path)}],
+    }
+
+
 def _model(artifact: ModelArtifact) -> dict[str, Any]:
     # metadata.json lists every model file's sha256, so its own hash pins them all.
     return {
@@ -60,12 +70,15 @@ def cyclonedx(
     created: str,
     debian: Iterable[DebPackage],
     python: Iterable[Pin],
+    compiled: dict[str, Path],
     artifact: ModelArtifact,
 ) -> dict[str, Any]:
-    """The SBOM of the image `reference` (manifest `digest`), built at `created`."""
+    """The SBOM of the image `reference` (manifest `digest`), built at `created`; `compiled`
+    maps each file the project compiles for the image, by its path there, to the built file."""
     components = [
         *(_deb(package) for package in sorted(debian, key=lambda p: p.name)),
         *(_python(pin) for pin in sorted(python, key=lambda p: p.name.lower())),
+        *(_file(path, in_image) for in_image, path in sorted(compiled.items())),
         _model(artifact),
     ]
     return {

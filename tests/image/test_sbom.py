@@ -1,6 +1,7 @@
 """Each image's CycloneDX SBOM, listed in the record, says exactly what the image holds: its
-Debian packages, its Python packages (with the lock's wheel hashes) and its model version; the
-base those packages come from carries the security suite's updates."""
+Debian packages, its Python packages (with the lock's wheel hashes), the service's compiled
+resize kernel and its model version; the base those packages come from carries the security
+suite's updates."""
 
 import json
 from pathlib import Path
@@ -69,6 +70,12 @@ def test_its_debian_packages_are_exactly_those_the_image_records(
             installed.add(f"pkg:deb/debian/{fields['Package']}@{fields['Version']}")
     assert purls(image, "deb") == installed
     assert any(purl.startswith("pkg:deb/debian/python3.11@") for purl in installed)
+
+
+def test_its_compiled_kernel_is_the_file_the_image_holds(image: ImageInfo, host: Host) -> None:
+    [kernel] = [c for c in sbom(image)["components"] if c["type"] == "file"]
+    assert kernel["name"] == "/app/service/native/libresize.so"
+    assert kernel["hashes"] == [{"alg": "SHA-256", "content": host.file(kernel["name"]).sha256sum}]
 
 
 def test_its_model_is_the_version_baked_in(image: ImageInfo, local_model: Path) -> None:
