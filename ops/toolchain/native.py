@@ -21,24 +21,25 @@ class NativeBuildError(RuntimeError):
     """gcc is missing or refused the source."""
 
 
-def build_native() -> Path:
-    """Compile the kernel unless the library is newer than its source; its path."""
-    if LIBRARY.exists() and LIBRARY.stat().st_mtime >= SOURCE.stat().st_mtime:
-        say(f"native resize kernel: up to date in {LIBRARY.parent}")
-        return LIBRARY
+def build_native(source: Path = SOURCE) -> Path:
+    """Compile the kernel beside its source unless the library is newer; the library's path."""
+    library = source.with_name(LIBRARY.name)
+    if library.exists() and library.stat().st_mtime >= source.stat().st_mtime:
+        say(f"native resize kernel: up to date in {library.parent}")
+        return library
     gcc = shutil.which("gcc")
     if gcc is None:
         raise NativeBuildError("gcc is missing: `make system` installs it (Debian's gcc)")
-    building = LIBRARY.with_suffix(".so.tmp")
-    with step(f"native resize kernel: gcc {SOURCE.name}"):
+    building = library.with_suffix(".so.tmp")
+    with step(f"native resize kernel: gcc {source.name}"):
         compiled = subprocess.run(
-            [gcc, *GCC_FLAGS, "-o", building.name, SOURCE.name],
-            cwd=SOURCE.parent,
+            [gcc, *GCC_FLAGS, "-o", building.name, source.name],
+            cwd=source.parent,
             capture_output=True,
             text=True,
             check=False,
         )
         if compiled.returncode != 0:
-            raise NativeBuildError(f"gcc failed on {SOURCE}:\n{compiled.stderr}")
-        building.replace(LIBRARY)  # atomic: a concurrent reader sees the old or the new file
-    return LIBRARY
+            raise NativeBuildError(f"gcc failed on {source}:\n{compiled.stderr}")
+        building.replace(library)  # atomic: a concurrent reader sees the old or the new file
+    return library
