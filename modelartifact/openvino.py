@@ -36,7 +36,10 @@ class OpenVINOInt8Model:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Infer once for the whole batch (quantized in the graph), dequantize."""
-        raw = np.asarray(self._request.infer([images])[0])
+        # share_inputs: OpenVINO reads the batch where it is instead of copying it into its own
+        # tensor first (side by side, one core: 1.78 -> 1.62-1.69 ms per image at batch 4,
+        # 1.95 -> 1.79 at 8); every call passes its own array, so none outlives its call.
+        raw = np.asarray(self._request.infer({0: images}, share_inputs=True)[0])
         return dequantize(raw, self._target.scale, self._target.zero_point)
 
 

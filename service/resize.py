@@ -6,6 +6,7 @@ kernel, `native/resize.c`, built by `make venv` (ops/toolchain/native.py) into
 256x256 -> 224x224 RGB: 0.85 ms in numpy, 0.22 ms in the kernel."""
 
 import ctypes
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def _load_kernel() -> Callable[..., None]:
 _KERNEL = _load_kernel()
 
 
+@functools.lru_cache(maxsize=64)  # clients mostly send a few sizes; a hit saves 10-20 us
 def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # Half-pixel centres without antialiasing, computed in float32 like TF's ResizeBilinear
     # kernel: the same sampling as tf.image.resize(bilinear).
@@ -46,7 +48,10 @@ def _axis_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray, 
     # sides changes no index of a valid size and keeps every read of the kernel in the image.
     lower = np.clip(floor, 0, in_size - 1).astype(np.int64)
     upper = np.clip(np.ceil(centre), 0, in_size - 1).astype(np.int64)
-    return lower, upper, centre - floor
+    weights = lower, upper, centre - floor
+    for array in weights:
+        array.flags.writeable = False  # shared by every later call for these sizes
+    return weights
 
 
 def resize_bilinear(image: np.ndarray, height: int, width: int, divisor: float = 1.0) -> np.ndarray:
