@@ -1,6 +1,7 @@
 """Process lifecycle: startup, checksum refusal, bad settings, SIGTERM drain, SIGKILL recovery."""
 
 import base64
+import io
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from PIL import Image
 
 from envconfig import REPO_ROOT
 from ops.bench.server import Server, free_port, start_server
@@ -71,14 +73,24 @@ def test_sigterm_under_load_finishes_every_accepted_request(
     model_base: Path, tmp_path: Path, digit_images: dict[str, bytes]
 ) -> None:
     # The largest requests (64 images) from 32 clients: many are still in flight at SIGTERM.
-    body = {"instances": [{"b64": base64.b64encode(digit_images["4"]).decode()}] * 64}
+    # Each image is a digit scaled to 256x256 by repeating pixels: a 2.5 KB PNG (the request
+    # stays small) that takes about 0.5 ms to decode, so the 32 requests in flight outlast the
+    # 0.3 s pause below; the 32x32 originals decode so fast that they could all finish first.
+    scaled = io.BytesIO()
+    Image.open(io.BytesIO(digit_images["4"])).resize((256, 256), Image.Resampling.NEAREST).save(
+        scaled, "PNG"
+    )
+    body = {"instances": [{"b64": base64.b64encode(scaled.getvalue()).decode()}] * 64}
     with served(model_base, tmp_path / "gunicorn.log", MODEL_BACKEND="litert") as server:
         outcomes, signalled = _sigterm_under_load(server, body)
         assert server.process.wait(timeout=30) == 0
     failed = [status for status, _ in outcomes if status != 200]
     finished_after_signal = sum(1 for _, at in outcomes if at > signalled)
     assert not failed, f"{len(failed)} of {len(outcomes)} failed: {failed[:5]}"
-    assert finished_after_signal >= 8, "too few requests were in flight to prove draining"
+    assert finished_after_signal >= 8, (
+        f"{finished_after_signal} of {len(outcomes)} requests finished after SIGTERM: too few "
+        "were in flight to prove draining"
+    )
     assert "draining" in server.log.read_text()
 
 
