@@ -59,7 +59,7 @@ train: check-env venv ## Train ENV's model into models/ENV/ (ENV=local|dev|stagi
 serve: check-env venv native ## Serve ENV's latest model on localhost:8080 (trains one first if none)
 	@$(PY) -m ops.deploy.serve --env $(ENV)
 
-image: check-env venv system native ## Build ENV's images (TF + slim LiteRT/OpenVINO int8), model baked in; record in build/images/ENV.json
+image: check-env venv system ## Build ENV's images (TF + slim LiteRT/OpenVINO int8), model baked in; record in build/images/ENV.json
 	@$(PY) -m imagebuild --env $(ENV)
 
 up: check-env setup ## Main job: model -> image -> pulumi up -s ENV (push + release; local: serves 127.0.0.1:8080)

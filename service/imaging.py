@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from modelartifact.inputs import IMAGE_FORMATS
 from service.resize import resize_bilinear
 
-FORMATS = ("JPEG", "PNG")
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +45,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
     if not data:
         raise ImageError("image is empty")
     with _decoding():
-        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     width, height = image.size
     if width * height > max_pixels:
         raise ImageError(

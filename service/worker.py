@@ -328,9 +328,14 @@ class BalancedThreadWorker(ThreadWorker):
             self._held -= arrival.held_bytes
         with self._lock:
             self.poller.unregister(conn.sock)
+        self._close(conn, answer)
+
+    def _close(self, conn: TConn, answer: bytes = b"") -> None:
+        """Send `answer` if any (best effort: the client may be gone) and close; pool threads
+        and the loop both count connections."""
         if answer:
             with contextlib.suppress(OSError):
-                conn.sock.send(answer)
+                conn.sock.sendall(answer)
         with self._lock:
             self.nr_conns -= 1
         conn.close()
@@ -378,7 +383,7 @@ class BalancedThreadWorker(ThreadWorker):
         pipelined = self._pipelined(conn) if keepalive else None
         refusal = pipelined.refusal if pipelined is not None else None
         if refusal is not None:  # what follows cannot become a request: answer it at once
-            self._refuse(conn, refusal)
+            self._close(conn, self._refusal_answer(conn, refusal))
         elif pipelined is not None and pipelined.whole:
             # It queues for a thread like any new request, so a client's pipeline holds none.
             conn.arrived = time.monotonic()
@@ -393,9 +398,7 @@ class BalancedThreadWorker(ThreadWorker):
                     conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
                 )
         else:
-            with self._lock:  # pool threads and the loop both count connections
-                self.nr_conns -= 1
-            conn.close()
+            self._close(conn)
         self._resume()
 
     def _pipelined(self, conn: TConn) -> Arrival | None:
@@ -411,14 +414,6 @@ class BalancedThreadWorker(ThreadWorker):
     def _refusal_answer(self, conn: TConn, refusal: str) -> bytes:
         self.log.warning("invalid request from %s: %s", (conn.client or ("",))[0], refusal)
         return json_response(400, "Bad Request", f"malformed HTTP request: {refusal}")
-
-    def _refuse(self, conn: TConn, refusal: str) -> None:
-        """Answer a connection whose next bytes cannot be HTTP with a JSON 400, and close it."""
-        with contextlib.suppress(OSError):
-            conn.sock.sendall(self._refusal_answer(conn, refusal))
-        with self._lock:
-            self.nr_conns -= 1
-        conn.close()
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: Exception) -> None:
         """Malformed HTTP is a 400 (431 for huge headers) with a JSON body; the rest a 500."""

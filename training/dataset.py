@@ -7,13 +7,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from modelartifact.inputs import IMAGE_FORMATS
 from training.config import TrainingConfig
 from training.digits import write_digits
 from training.errors import TrainingError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-# The formats input_pipeline.decode reads: anything else would fail mid-training, not up front.
-DECODABLE_FORMATS = ("PNG", "JPEG")
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,10 @@ def _check_image(path: Path) -> None:
             image_format = image.format
     except (OSError, UnidentifiedImageError, SyntaxError) as error:
         raise TrainingError(f"corrupt image {path}: {error}") from None
-    if image_format not in DECODABLE_FORMATS:
+    if image_format not in IMAGE_FORMATS:  # checked up front, not mid-training
+        expected = " or ".join(IMAGE_FORMATS)
         raise TrainingError(
-            f"unsupported image format {image_format} in {path} (expected PNG or JPEG)"
+            f"unsupported image format {image_format} in {path} (expected {expected})"
         )
 
 
