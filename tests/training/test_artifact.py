@@ -13,7 +13,7 @@ from PIL import Image
 
 from envconfig import REPO_ROOT
 from modelartifact import SIGNATURE_FILE, LiteRTVariant, sha256_file
-from modelartifact.openvino import OpenVINOInt8Model
+from modelartifact.openvino import STATIC_BATCH_SIZES, OpenVINOInt8Model, batch_plan, float_input
 from modelartifact.quantization import dequantize, quantize
 from training.benchmark import benchmark
 from training.litert import LiteRTClassifier
@@ -281,6 +281,30 @@ def test_openvino_rounds_in_its_graph_exactly_as_quantize_does(
         raw = plain.create_infer_request().infer([quantized])[0]
         expected = dequantize(raw, target.scale, target.zero_point)
         np.testing.assert_array_equal(in_graph.predict(images), expected)
+
+
+def test_openvino_answers_any_batch_size_as_one_call_of_the_dynamic_model_does(
+    local_model: Path, metadata: dict
+) -> None:
+    import openvino as ov
+
+    entry = metadata["litert"]["int8"]
+    target = LiteRTVariant.model_validate(entry).output.quantization()
+    path = local_model / entry["file"]
+    chunked = OpenVINOInt8Model(path, target, threads=1)
+    core = ov.Core()
+    dynamic = core.compile_model(
+        float_input(core.read_model(str(path))), "CPU"
+    ).create_infer_request()
+    largest = STATIC_BATCH_SIZES[0]
+    shape = (2 * largest + largest - 1, metadata["input"]["height"], metadata["input"]["width"], 3)
+    images = np.random.default_rng(5).random(shape, dtype=np.float32)
+    for size in range(1, len(images) + 1):
+        plan = batch_plan(size)
+        assert sum(plan) == size and max(plan) <= largest
+        raw = dynamic.infer([images[:size]])[0]
+        expected = dequantize(raw, target.scale, target.zero_point)
+        np.testing.assert_array_equal(chunked.predict(images[:size]), expected, err_msg=f"{size=}")
 
 
 def test_pruned_variant_is_sparse(metadata: dict) -> None:
